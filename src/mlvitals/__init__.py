@@ -1,0 +1,10 @@
+"""mlvitals: operational monitoring for machine-learning systems in production.
+
+The public SDK is re-exported here; everything not in ``__all__`` is private.
+"""
+
+from mlvitals.errors import MlvitalsError
+
+__version__ = "0.1.0"
+
+__all__ = ["MlvitalsError", "__version__"]

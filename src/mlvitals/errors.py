@@ -1,0 +1,109 @@
+"""One exception tree for mlvitals.
+
+::
+
+    MlvitalsError                 root; every error mlvitals raises on purpose
+    ├── ConfigError               a setting, flag, token file or rule file is wrong   (exit 2)
+    ├── InputError                data or a file given by the user cannot be used     (exit 2)
+    │   └── SchemaError           data does not match the schema it must follow
+    ├── StoreError                the database failed or is unreachable               (exit 3)
+    │   └── MigrationError        the database schema cannot be brought up to date
+    └── HTTPError                 an API error with an HTTP status
+        ├── BadRequest            400: malformed body, bad parameter
+        ├── Unauthorized          401: no or unknown bearer token
+        ├── Forbidden             403: the token lacks the scope
+        ├── NotFound              404
+        └── PayloadTooLarge       413: the body is over the configured limit
+
+CLI commands turn any ``MlvitalsError`` into one line on stderr and its ``exit_code``;
+the server turns an ``HTTPError`` into a JSON reply ``{"error": message}`` with its ``status``.
+Messages say what was wrong and, where there is one, what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class MlvitalsError(Exception):
+    """Root of every error mlvitals raises on purpose.
+
+    >>> try:
+    ...     raise ConfigError("port must be 1-65535, got 0")
+    ... except MlvitalsError as e:
+    ...     e.exit_code
+    2
+    """
+
+    exit_code: int = 1
+
+
+class ConfigError(MlvitalsError):
+    """A setting, CLI flag, token file or rule file is invalid."""
+
+    exit_code = 2
+
+
+class InputError(MlvitalsError):
+    """Data or a file given by the user cannot be read or used."""
+
+    exit_code = 2
+
+
+class SchemaError(InputError):
+    """Data does not match the schema it must follow."""
+
+
+class StoreError(MlvitalsError):
+    """The database failed or cannot be reached."""
+
+    exit_code = 3
+
+
+class MigrationError(StoreError):
+    """The database schema cannot be brought up to date."""
+
+
+class HTTPError(MlvitalsError):
+    """An error the HTTP API reports with a status code."""
+
+    status: int = 500
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+
+
+class BadRequest(HTTPError):
+    status = 400
+
+
+class Unauthorized(HTTPError):
+    status = 401
+
+
+class Forbidden(HTTPError):
+    status = 403
+
+
+class NotFound(HTTPError):
+    status = 404
+
+
+class PayloadTooLarge(HTTPError):
+    status = 413
+
+
+__all__ = [
+    "BadRequest",
+    "ConfigError",
+    "Forbidden",
+    "HTTPError",
+    "InputError",
+    "MigrationError",
+    "MlvitalsError",
+    "NotFound",
+    "PayloadTooLarge",
+    "SchemaError",
+    "StoreError",
+    "Unauthorized",
+]

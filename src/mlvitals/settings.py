@@ -1,0 +1,193 @@
+"""One settings table.
+
+``SETTINGS`` drives everything that can be configured: the CLI flags (``--db``), the
+``MLVITALS_*`` environment variables (``MLVITALS_DB``) and ``docs/configuration.md``
+(regenerate it with ``python -m mlvitals.settings > docs/configuration.md``).
+This is the only module that reads the environment.
+
+Precedence: CLI flag, then environment variable, then the default.
+
+>>> s = load_settings({"port": "9000"}, environ={"MLVITALS_HOST": "0.0.0.0"})
+>>> (s.host, s.port, s.db)
+('0.0.0.0', 9000, 'mlvitals.db')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlvitals.errors import ConfigError
+
+
+def _parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _parse_port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise ValueError(f"must be 0-65535, got {port}")
+    return port
+
+
+def _parse_positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError(f"must be a positive integer, got {number}")
+    return number
+
+
+def _parse_positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"must be a positive number, got {value}")
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One configurable value: its name, default, parser and the help shown everywhere."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+    is_flag: bool = False
+
+    @property
+    def env_var(self) -> str:
+        return "MLVITALS_" + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "db",
+        "mlvitals.db",
+        "Database: a SQLite file path (created if missing) or a postgresql:// URL.",
+    ),
+    Setting("host", "127.0.0.1", "Address the server binds to."),
+    Setting("port", 8765, "Port the server listens on.", _parse_port),
+    Setting(
+        "tokens",
+        "",
+        "API tokens as TOKEN:SCOPE[,SCOPE] entries separated by ';'. Scopes: ingest, read, "
+        "admin (admin implies the others). Empty with no tokens file: no authentication.",
+    ),
+    Setting(
+        "tokens_file",
+        "",
+        "YAML file with a list 'tokens' of {token, scopes} entries, merged with --tokens.",
+    ),
+    Setting(
+        "insecure",
+        False,
+        "Allow binding a non-loopback address without any token configured.",
+        _parse_bool,
+        is_flag=True,
+    ),
+    Setting(
+        "max_body_bytes",
+        16 * 1024 * 1024,
+        "Largest accepted request body in bytes, before and after gzip decoding.",
+        _parse_positive_int,
+    ),
+    Setting("pg_pool_size", 8, "Connections in the PostgreSQL pool.", _parse_positive_int),
+    Setting(
+        "shutdown_timeout",
+        30.0,
+        "Seconds the server waits for in-flight requests on shutdown.",
+        _parse_positive_float,
+    ),
+    Setting("log_level", "info", "Server log level: debug, info, warning or error."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Resolved settings; build it with :func:`load_settings`, or directly in tests."""
+
+    db: str = "mlvitals.db"
+    host: str = "127.0.0.1"
+    port: int = 8765
+    tokens: str = ""
+    tokens_file: str = ""
+    insecure: bool = False
+    max_body_bytes: int = 16 * 1024 * 1024
+    pg_pool_size: int = 8
+    shutdown_timeout: float = 30.0
+    log_level: str = "info"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve every setting from CLI overrides, then ``MLVITALS_*`` variables, then defaults.
+
+    Overrides whose value is ``None`` count as not given.
+    Raises :class:`~mlvitals.errors.ConfigError` naming the flag or variable that is wrong.
+    """
+    env = os.environ if environ is None else environ
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = set(given) - set(_BY_NAME)
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in given:
+            raw, source = given[setting.name], setting.flag
+        elif setting.env_var in env:
+            raw, source = env[setting.env_var], setting.env_var
+        else:
+            values[setting.name] = setting.default
+            continue
+        if isinstance(raw, str):
+            try:
+                values[setting.name] = setting.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{source}: {exc}") from None
+        else:
+            values[setting.name] = raw
+    return Settings(**values)
+
+
+def markdown_table() -> str:
+    """The settings table as Markdown, for ``docs/configuration.md``."""
+    lines = [
+        "# Configuration",
+        "",
+        "<!-- generated by `python -m mlvitals.settings`; edit SETTINGS in settings.py -->",
+        "",
+        "Every setting is a CLI flag and an environment variable. A flag wins over the",
+        "variable, the variable over the default.",
+        "",
+        "| flag | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = "" if s.default == "" else f"`{s.default}`"
+        lines.append(f"| `{s.flag}` | `{s.env_var}` | {default} | {s.help} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

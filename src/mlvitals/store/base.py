@@ -1,0 +1,119 @@
+"""The Store protocol shared by the SQLite and PostgreSQL backends.
+
+SQL handed to a store is portable: ``?`` placeholders, types and clauses both SQLite and
+PostgreSQL accept (``BIGINT``, ``DOUBLE PRECISION``, ``TEXT``, ``ON CONFLICT DO NOTHING``).
+Table and column names always come from code, never from a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from mlvitals.errors import ConfigError
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Validated records of one ingest request, grouped by table.
+
+    ``rows`` maps a table name to rows with identical keys; a row whose natural key is
+    already stored is skipped, so re-sending a record never double-counts.
+    """
+
+    batch_id: str
+    received_at: float
+    rows: Mapping[str, Sequence[Row]] = field(default_factory=dict)
+    rejected: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What a write did: ``duplicate`` when the batch id was seen before (nothing written)."""
+
+    batch_id: str
+    duplicate: bool
+    inserted: int
+    already_stored: int
+
+
+class Store(Protocol):
+    """What the server, the CLI and background loops need from a database."""
+
+    backend: str
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations; return the versions applied now."""
+        ...
+
+    def schema_version(self) -> int:
+        """The highest migration version applied."""
+        ...
+
+    def write_batch(self, batch: Batch) -> BatchResult:
+        """Store a batch atomically and durably; idempotent by batch id and natural keys."""
+        ...
+
+    def insert(self, table: str, rows: Sequence[Row]) -> int:
+        """Insert rows, skipping those whose natural key exists; return the number inserted."""
+        ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one portable write statement in its own transaction; return rows affected."""
+        ...
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run one portable read query; rows come back as dicts."""
+        ...
+
+    def close(self) -> None:
+        """Finish pending writes and release connections."""
+        ...
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(url: str, *, pool_size: int = 8, migrate: bool = True) -> Store:
+    """Open the store named by ``url``: a SQLite path (or ``sqlite:///path``) or a
+    ``postgresql://`` URL. Migrations are applied unless ``migrate`` is false.
+    """
+    store: Store
+    if is_postgres_url(url):
+        try:
+            from mlvitals.store.postgres import PostgresStore
+        except ImportError as exc:  # pragma: no cover - depends on the installed extras
+            raise ConfigError(
+                "PostgreSQL support is not installed: pip install 'mlvitals[postgres]'"
+            ) from exc
+        store = PostgresStore(url, pool_size=pool_size)
+    elif "://" in url and not url.startswith("sqlite://"):
+        scheme = url.split("://", 1)[0]
+        raise ConfigError(
+            f"unsupported database URL scheme {scheme!r}: use a SQLite file path or postgresql://"
+        )
+    else:
+        from mlvitals.store.sqlite import SQLiteStore
+
+        # sqlite:///abs/path.db and sqlite://rel.db both name a file; a bare path works too.
+        store = SQLiteStore(url.removeprefix("sqlite://"))
+    if migrate:
+        store.migrate()
+    return store
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    """Portable INSERT that skips rows whose natural key (a unique index) exists."""
+    cols = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
+
+
+def check_identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum() or not name[:1].isalpha():
+        raise ValueError(f"not a valid SQL identifier: {name!r}")
+    return name
