@@ -110,7 +110,7 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
     """Portable INSERT that skips rows whose natural key (a unique index) exists."""
     cols = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
-    return f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
+    return f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
 
 
 def check_identifier(name: str) -> str:

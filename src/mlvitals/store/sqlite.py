@@ -8,6 +8,7 @@ failing job never takes the others with it. A caller's write returns only after 
 
 from __future__ import annotations
 
+import math
 import queue
 import sqlite3
 import threading
@@ -32,7 +33,13 @@ def _connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=30000")
+    # Not every SQLite build has the math functions; queries rely on FLOOR being there.
+    conn.create_function("floor", 1, _floor, deterministic=True)
     return conn
+
+
+def _floor(value: float | None) -> int | None:
+    return None if value is None else math.floor(value)
 
 
 class SQLiteStore:
@@ -64,7 +71,9 @@ class SQLiteStore:
         self._readers_lock = threading.Lock()
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="mlvitals-sqlite-writer", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="mlvitals-sqlite-writer", daemon=True
+        )
         self._thread.start()
 
     # -- writer thread -------------------------------------------------------------------

@@ -1,21 +1,6 @@
-"""Versioned schema migrations, in portable SQL that SQLite and PostgreSQL both run.
+"""Migrations of the foundation: the ingest envelope and the serving tables."""
 
-Append a new :class:`Migration` to ``MIGRATIONS`` for every schema change; never edit one
-that has shipped. Each migration runs in one transaction and is recorded in
-``schema_migrations``.
-"""
-
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    statements: tuple[str, ...]
-
+from mlvitals.store.migrations.base import Migration
 
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -71,18 +56,3 @@ MIGRATIONS: list[Migration] = [
         ),
     ),
 ]
-
-
-def pending(applied: set[int]) -> list[Migration]:
-    """Migrations not yet applied, in version order."""
-    versions = [m.version for m in MIGRATIONS]
-    if versions != sorted(set(versions)):
-        raise RuntimeError("MIGRATIONS must have unique, increasing versions")
-    return [m for m in MIGRATIONS if m.version not in applied]
-
-
-MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
-    version BIGINT PRIMARY KEY,
-    name TEXT NOT NULL,
-    applied_at DOUBLE PRECISION NOT NULL
-)"""

@@ -1,0 +1,1 @@
+"""The ``mlvitals`` command line."""

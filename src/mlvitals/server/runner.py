@@ -1,0 +1,63 @@
+"""Running the app under uvicorn, with the checks ``mlvitals serve`` and the demo share."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import uvicorn
+
+from mlvitals.errors import ConfigError
+from mlvitals.server.app import create_app
+from mlvitals.server.auth import token_table
+from mlvitals.settings import Settings
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: Settings) -> None:
+    """Refuse to expose an unauthenticated server beyond this machine."""
+    if is_loopback(settings.host) or settings.insecure:
+        return
+    if not token_table(settings.tokens, settings.tokens_file).enabled:
+        raise ConfigError(
+            f"refusing to bind {settings.host} without authentication: configure --tokens or "
+            "--tokens-file, or pass --insecure to serve without tokens"
+        )
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def build_server(settings: Settings) -> uvicorn.Server:
+    """A uvicorn server for the app; ``server.run()`` blocks until SIGINT/SIGTERM, then lets
+    in-flight requests finish (up to ``shutdown_timeout``) before the store is closed."""
+    check_bind(settings)
+    if settings.port and not port_free(settings.host, settings.port):
+        raise ConfigError(
+            f"port {settings.port} on {settings.host} is in use: pick another with --port"
+        )
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        access_log=False,
+        lifespan="on",
+    )
+    return uvicorn.Server(config)
