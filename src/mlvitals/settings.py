@@ -112,6 +112,13 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_positive_float,
     ),
     Setting("log_level", "info", "Server log level: debug, info, warning or error."),
+    Setting(
+        "run_id",
+        "",
+        "Pipeline run to join: runs and steps started in this process become part of it "
+        "(set it in a child process from run.child_env()).",
+    ),
+    Setting("parent_step_id", "", "Step of the joined run that steps in this process nest under."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -131,6 +138,8 @@ class Settings:
     pg_pool_size: int = 8
     shutdown_timeout: float = 30.0
     log_level: str = "info"
+    run_id: str = ""
+    parent_step_id: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> Settings:

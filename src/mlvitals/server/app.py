@@ -61,7 +61,7 @@ def create_app(
         title="mlvitals",
         version=__version__,
         description="Operational monitoring for machine-learning systems.",
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=None,  # served by meta.router, behind the read scope
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,

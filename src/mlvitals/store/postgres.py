@@ -36,6 +36,12 @@ class PostgresStore:
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
         self.url = url
         try:
+            # One direct connection first: it fails fast with libpq's own reason.
+            psycopg.connect(url, connect_timeout=5).close()
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {reason}") from None
+        try:
             self._pool = ConnectionPool(
                 url, min_size=1, max_size=pool_size, open=False, kwargs={"autocommit": False}
             )

@@ -50,7 +50,15 @@ def swagger_dir() -> Path:
     return Path(swagger_ui_bundle.swagger_ui_path)
 
 
-@router.get("/api/v1/docs", include_in_schema=False)
+@router.get(
+    "/api/v1/openapi.json", dependencies=[Depends(require("read"))], include_in_schema=False
+)
+async def openapi(request: Request) -> dict[str, Any]:
+    schema: dict[str, Any] = request.app.openapi()
+    return schema
+
+
+@router.get("/api/v1/docs", dependencies=[Depends(require("read"))], include_in_schema=False)
 async def api_docs() -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url="/api/v1/openapi.json",
