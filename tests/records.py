@@ -22,6 +22,8 @@ def instance_sample(
         "host_memory_used_bytes": 6 * 1024**3,
         "host_memory_total_bytes": 16 * 1024**3,
         "open_fds": 42,
+        "cpu_cores_allocated": 2.0,
+        "memory_allocated_bytes": 4 * 1024**3,
         "gpus": [],
     }
 

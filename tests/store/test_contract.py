@@ -25,6 +25,8 @@ def sample_row(t: float, batch_id: str = "b", instance: str = "i-1") -> dict[str
         "host_memory_used_bytes": None,
         "host_memory_total_bytes": None,
         "open_fds": 3,
+        "cpu_cores_allocated": 2.0,
+        "memory_allocated_bytes": 4 * 1024**3,
         "gpus": "[]",
         "batch_id": batch_id,
     }

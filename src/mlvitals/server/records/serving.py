@@ -109,6 +109,12 @@ class InstanceSample(_Record):
     host_memory_used_bytes: int | None = Field(default=None, ge=0)
     host_memory_total_bytes: int | None = Field(default=None, ge=0)
     open_fds: int | None = Field(default=None, ge=0)
+    cpu_cores_allocated: float | None = Field(
+        default=None, gt=0, description="CPU cores this instance may use (cgroup quota or host)"
+    )
+    memory_allocated_bytes: int | None = Field(
+        default=None, gt=0, description="memory limit of this instance (cgroup limit or host)"
+    )
     gpus: list[GpuReading] = Field(default_factory=list, max_length=64)
 
 
@@ -124,6 +130,8 @@ def _sample_row(r: InstanceSample) -> dict[str, Any]:
         "host_memory_used_bytes": r.host_memory_used_bytes,
         "host_memory_total_bytes": r.host_memory_total_bytes,
         "open_fds": r.open_fds,
+        "cpu_cores_allocated": r.cpu_cores_allocated,
+        "memory_allocated_bytes": r.memory_allocated_bytes,
         "gpus": json.dumps([g.model_dump(exclude_none=True) for g in r.gpus]),
     }
 

@@ -48,6 +48,8 @@ MIGRATIONS: list[Migration] = [
                 host_memory_used_bytes BIGINT,
                 host_memory_total_bytes BIGINT,
                 open_fds BIGINT,
+                cpu_cores_allocated DOUBLE PRECISION,
+                memory_allocated_bytes BIGINT,
                 gpus TEXT NOT NULL,
                 batch_id TEXT NOT NULL,
                 PRIMARY KEY (service, instance, time)
