@@ -113,6 +113,48 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("log_level", "info", "Server log level: debug, info, warning or error."),
     Setting(
+        "probes_file",
+        "",
+        "YAML file of uptime probe targets: a list 'probes' of {name, url, interval, timeout, "
+        "expect_status}; url is http(s):// (a GET) or tcp://host:port (a connect).",
+    ),
+    Setting(
+        "down_after",
+        60.0,
+        "Seconds without a report after which a service instance shows as down.",
+        _parse_positive_float,
+    ),
+    Setting(
+        "rollup_interval",
+        60.0,
+        "Seconds between rollup and retention passes over serving data.",
+        _parse_positive_float,
+    ),
+    Setting(
+        "late_seconds",
+        7200.0,
+        "How late a serving window may arrive and still be counted in the rollups.",
+        _parse_positive_float,
+    ),
+    Setting(
+        "retention_raw_days",
+        8.0,
+        "Days raw serving windows, instance samples and probe results are kept.",
+        _parse_positive_float,
+    ),
+    Setting(
+        "retention_minute_days",
+        35.0,
+        "Days 1-minute serving rollups are kept.",
+        _parse_positive_float,
+    ),
+    Setting(
+        "retention_hour_days",
+        400.0,
+        "Days 1-hour serving rollups are kept.",
+        _parse_positive_float,
+    ),
+    Setting(
         "run_id",
         "",
         "Pipeline run to join: runs and steps started in this process become part of it "
@@ -138,6 +180,13 @@ class Settings:
     pg_pool_size: int = 8
     shutdown_timeout: float = 30.0
     log_level: str = "info"
+    probes_file: str = ""
+    down_after: float = 60.0
+    rollup_interval: float = 60.0
+    late_seconds: float = 7200.0
+    retention_raw_days: float = 8.0
+    retention_minute_days: float = 35.0
+    retention_hour_days: float = 400.0
     run_id: str = ""
     parent_step_id: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)

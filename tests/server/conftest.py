@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -16,8 +17,9 @@ MakeClient = Callable[..., TestClient]
 def make_client(store: Store) -> Iterator[MakeClient]:
     clients: list[TestClient] = []
 
-    def make(**settings: object) -> TestClient:
-        client = TestClient(create_app(Settings().replace(**settings), store))
+    def make(clock: Callable[[], float] | None = None, **settings: object) -> TestClient:
+        app = create_app(Settings().replace(**settings), store, clock=clock or time.time)
+        client = TestClient(app)
         clients.append(client)
         return client
 

@@ -135,3 +135,13 @@ def test_data_survives_reopen(store_url: str) -> None:
         assert count(second) == 1
     finally:
         second.close()
+
+
+def test_execute_many_upserts_in_one_call(store: Store) -> None:
+    store.insert("instance_samples", [sample_row(t) for t in range(3)])
+    n = store.execute_many(
+        "UPDATE instance_samples SET rss_bytes = ? WHERE time = ?", [(7, 0.0), (8, 1.0), (9, 5.0)]
+    )
+    assert n == 2
+    rows = store.fetch("SELECT rss_bytes FROM instance_samples ORDER BY time")
+    assert [r["rss_bytes"] for r in rows] == [7, 8, 1002]

@@ -21,11 +21,14 @@ from prometheus_client import CollectorRegistry
 
 from mlvitals import __version__
 from mlvitals.errors import HTTPError, StoreError
-from mlvitals.server.api import ingest, meta
+from mlvitals.server.api import ingest, lineage, meta, runs, serving
 from mlvitals.server.auth import token_table
 from mlvitals.server.dashboard import routes as dashboard
 from mlvitals.server.deps import AppState
+from mlvitals.server.loops import start_loops
 from mlvitals.server.metrics import ServerMetrics
+from mlvitals.server.serving.fleet import FleetCollector
+from mlvitals.server.serving.prober import load_probes
 from mlvitals.settings import Settings
 from mlvitals.store import Store, open_store
 
@@ -38,22 +41,36 @@ def create_app(
     *,
     clock: Callable[[], float] = time.time,
     registry: CollectorRegistry | None = None,
+    background: bool = True,
 ) -> FastAPI:
     """Build the server. With no ``store`` one is opened from ``settings.db`` at startup and
     closed at shutdown (after in-flight requests finished); a given store stays the caller's.
+    Background loops (rollups, retention, probes) run while the lifespan does, unless
+    ``background`` is false.
     """
     tokens = token_table(settings.tokens, settings.tokens_file)
     metrics = ServerMetrics.create(registry)
+
+    load_probes(settings.probes_file)  # a broken probes file fails at start, not later
+
+    def attach(app: FastAPI, active: Store) -> AppState:
+        if getattr(app.state, "mlvitals", None) is None:
+            app.state.mlvitals = AppState(settings, active, metrics, tokens, clock)
+            metrics.registry.register(FleetCollector(active, clock))
+        current: AppState = app.state.mlvitals
+        return current
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
         active = open_store(settings.db, pool_size=settings.pg_pool_size) if owned else store
         assert active is not None
-        app.state.mlvitals = AppState(settings, active, metrics, tokens, clock)
+        loops = start_loops(attach(app, active)) if background else None
         try:
             yield
         finally:
+            if loops is not None:
+                await loops.close()
             if owned:
                 active.close()
 
@@ -66,9 +83,10 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.state.mlvitals = None
     if store is not None:
         # Usable without running the lifespan (e.g. a TestClient not used as a context).
-        app.state.mlvitals = AppState(settings, store, metrics, tokens, clock)
+        attach(app, store)
 
     @app.exception_handler(HTTPError)
     async def http_error(request: Request, exc: HTTPError) -> JSONResponse:
@@ -81,6 +99,9 @@ def create_app(
 
     app.include_router(meta.router)
     app.include_router(ingest.router)
+    app.include_router(serving.router)
+    app.include_router(lineage.router)
+    app.include_router(runs.router)
     app.include_router(dashboard.router)
     app.mount("/static/swagger", StaticFiles(directory=meta.swagger_dir()), name="swagger")
     app.mount("/static", StaticFiles(directory=dashboard.static_dir()), name="static")

@@ -65,6 +65,10 @@ class Store(Protocol):
         """Run one portable write statement in its own transaction; return rows affected."""
         ...
 
+    def execute_many(self, sql: str, params: Sequence[Sequence[Any]]) -> int:
+        """Run one portable write statement for each parameter tuple, in one transaction."""
+        ...
+
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one portable read query; rows come back as dicts."""
         ...

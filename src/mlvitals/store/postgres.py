@@ -113,6 +113,16 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL write failed: {exc}") from exc
 
+    def execute_many(self, sql: str, params: Sequence[Sequence[Any]]) -> int:
+        if not params:
+            return 0
+        try:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                cur.executemany(_pg(sql), [tuple(p) for p in params])
+                return max(cur.rowcount, 0)
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL write failed: {exc}") from exc
+
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
             with self._pool.connection() as conn:

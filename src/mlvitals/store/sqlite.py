@@ -204,6 +204,14 @@ class SQLiteStore:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._write(lambda conn: conn.execute(sql, tuple(params)).rowcount)
 
+    def execute_many(self, sql: str, params: Sequence[Sequence[Any]]) -> int:
+        def apply(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.executemany(sql, [tuple(p) for p in params])
+            return conn.total_changes - before
+
+        return self._write(apply)
+
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         if self._memory:
             return self._write(lambda conn: _fetch(conn, sql, params))

@@ -7,10 +7,17 @@ Never edit a migration that has shipped: append a new one.
 
 from __future__ import annotations
 
-from mlvitals.store.migrations import foundation
+from mlvitals.store.migrations import foundation, pipelines, serving
 from mlvitals.store.migrations.base import Migration
 
-MIGRATIONS: list[Migration] = sorted([*foundation.MIGRATIONS], key=lambda m: m.version)
+MIGRATIONS: list[Migration] = sorted(
+    [
+        *foundation.MIGRATIONS,
+        *serving.MIGRATIONS,
+        *pipelines.MIGRATIONS,
+    ],
+    key=lambda m: m.version,
+)
 
 MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
     version BIGINT PRIMARY KEY,

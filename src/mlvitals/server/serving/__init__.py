@@ -1,0 +1,1 @@
+"""Server side of serving monitoring: merging windows, rollups, queries, fleet export."""

@@ -1,0 +1,213 @@
+"""Time series and health of model services, from raw windows and rollups.
+
+A query picks the coarsest resolution that divides its step (raw windows, 1-minute or 1-hour
+rollups), reads rollups up to where the last rollup pass got and raw windows after that, and
+merges rows per step and group.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mlvitals.errors import BadRequest
+from mlvitals.server.serving.aggregate import WindowAggregate
+from mlvitals.server.serving.rollup import RESOLUTIONS, rollup_state
+from mlvitals.store import Store
+
+GROUPS = ("version", "operation", "instance")
+MAX_POINTS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesQuery:
+    service: str
+    start: float
+    end: float
+    step: float
+    version: str | None = None
+    operation: str | None = None
+    instance: str | None = None
+    group_by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.end > self.start:
+            raise BadRequest("'end' must be after 'start'")
+        if not self.step > 0:
+            raise BadRequest("'step' must be positive")
+        if (self.end - self.start) / self.step > MAX_POINTS:
+            raise BadRequest(f"too many points: use a step of at least {self.span / MAX_POINTS:g}s")
+        bad = [g for g in self.group_by if g not in GROUPS]
+        if bad:
+            raise BadRequest(f"cannot group by {', '.join(bad)}: choose from {', '.join(GROUPS)}")
+
+    @property
+    def span(self) -> float:
+        return self.end - self.start
+
+
+def _filters(q: SeriesQuery) -> tuple[str, list[Any]]:
+    clauses, params = ["service = ?"], [q.service]
+    for name in ("version", "operation", "instance"):
+        value = getattr(q, name)
+        if value is not None:
+            clauses.append(f"{name} = ?")
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+def _resolution(step: float) -> int:
+    best = 0
+    for res in RESOLUTIONS:
+        if step >= res and math.isclose(step / res, round(step / res)):
+            best = res
+    return best
+
+
+def fetch_rows(store: Store, q: SeriesQuery) -> list[dict[str, Any]]:
+    """Window-shaped rows covering ``[start, end)`` from the best source for the step."""
+    where, params = _filters(q)
+    res = _resolution(q.step)
+    state = rollup_state(store).get(res) if res else None
+    split = q.start if state is None else min(max(state.rolled_until, q.start), q.end)
+    rows: list[dict[str, Any]] = []
+    if state is not None and split > q.start:
+        rows += store.fetch(
+            f"SELECT * FROM serving_rollups WHERE resolution = ? AND {where}"
+            " AND start >= ? AND start < ?",
+            (res, *params, q.start, split),
+        )
+    if split < q.end:
+        rows += store.fetch(
+            f"SELECT * FROM serving_windows WHERE {where} AND start >= ? AND start < ?",
+            (*params, split, q.end),
+        )
+    return rows
+
+
+def serving_series(store: Store, q: SeriesQuery) -> list[dict[str, Any]]:
+    """One series per group, each with a point per step that has data.
+
+    >>> from mlvitals.store import open_store
+    >>> store = open_store(":memory:")
+    >>> serving_series(store, SeriesQuery("svc", 0, 600, 60))
+    []
+    """
+    buckets: dict[tuple[Any, ...], dict[float, WindowAggregate]] = defaultdict(dict)
+    for row in fetch_rows(store, q):
+        group = tuple(row[g] for g in q.group_by)
+        t = q.start + math.floor((float(row["start"]) - q.start) / q.step) * q.step
+        agg = buckets[group].get(t)
+        if agg is None:
+            agg = buckets[group][t] = WindowAggregate()
+        agg.add_row(row)
+    out = []
+    for group, points in sorted(buckets.items()):
+        out.append(
+            {
+                "labels": dict(zip(q.group_by, group, strict=True)),
+                "points": [{"time": t, **agg.summary(q.step)} for t, agg in sorted(points.items())],
+            }
+        )
+    return out
+
+
+def serving_total(store: Store, q: SeriesQuery) -> dict[str, Any]:
+    """The whole range as one aggregate (e.g. p99 over the last hour across replicas)."""
+    agg = WindowAggregate()
+    for row in fetch_rows(store, q):
+        agg.add_row(row)
+    return agg.summary(q.span)
+
+
+def _last_seen(store: Store, service: str | None = None) -> list[dict[str, Any]]:
+    where = "WHERE service = ?" if service else ""
+    params: Sequence[Any] = (service,) if service else ()
+    windows = store.fetch(
+        "SELECT service, instance, MAX(version) AS version, MAX(start + length) AS seen"
+        f" FROM serving_windows {where} GROUP BY service, instance",
+        params,
+    )
+    samples = store.fetch(
+        "SELECT service, instance, MAX(version) AS version, MAX(time) AS seen"
+        f" FROM instance_samples {where} GROUP BY service, instance",
+        params,
+    )
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in windows + samples:
+        key = (row["service"], row["instance"])
+        if key not in merged or float(row["seen"]) > merged[key]["seen"]:
+            merged[key] = {**row, "seen": float(row["seen"])}
+    return list(merged.values())
+
+
+def instances(store: Store, service: str, now: float, *, down_after: float) -> list[dict[str, Any]]:
+    """Each instance of a service with its last report and whether it counts as down."""
+    rows = sorted(_last_seen(store, service), key=lambda r: r["instance"])
+    return [
+        {
+            "instance": r["instance"],
+            "version": r["version"],
+            "last_seen": r["seen"],
+            "up": now - r["seen"] <= down_after,
+        }
+        for r in rows
+    ]
+
+
+def services_health(
+    store: Store, now: float, *, horizon: float = 300.0, down_after: float = 60.0
+) -> list[dict[str, Any]]:
+    """Every service with its figures over the last ``horizon`` seconds and its liveness."""
+    seen: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in _last_seen(store):
+        seen[row["service"]].append(row)
+    out = []
+    for service, rows in sorted(seen.items()):
+        q = SeriesQuery(service, now - horizon, now + 1e-6, horizon)
+        total = serving_total(store, q)
+        up = [r for r in rows if now - r["seen"] <= down_after]
+        out.append(
+            {
+                "service": service,
+                "instances": len(rows),
+                "instances_up": len(up),
+                "last_seen": max(r["seen"] for r in rows),
+                "up": bool(up),
+                "calls": total["calls"],
+                "calls_per_second": total["calls_per_second"],
+                "error_rate": total["error_rate"],
+                "latency_p99": total["latency_p99"],
+            }
+        )
+    return out
+
+
+def instance_series(
+    store: Store, service: str, start: float, end: float, step: float
+) -> list[dict[str, Any]]:
+    """Resource samples per instance: mean CPU %, peak RSS and host memory per step."""
+    rows = store.fetch(
+        "SELECT instance, bucket, AVG(cpu_percent) AS cpu_percent, MAX(rss_bytes) AS rss_bytes,"
+        " MAX(host_memory_used_bytes) AS host_memory_used_bytes, MAX(open_fds) AS open_fds"
+        " FROM (SELECT instance, FLOOR((time - ?) / ?) AS bucket, cpu_percent, rss_bytes,"
+        " host_memory_used_bytes, open_fds FROM instance_samples"
+        " WHERE service = ? AND time >= ? AND time < ?) s"
+        " GROUP BY instance, bucket ORDER BY instance, bucket",
+        (start, step, service, start, end),
+    )
+    series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        series[r["instance"]].append(
+            {
+                "time": start + float(r["bucket"]) * step,
+                "cpu_percent": r["cpu_percent"],
+                "rss_bytes": r["rss_bytes"],
+                "host_memory_used_bytes": r["host_memory_used_bytes"],
+                "open_fds": r["open_fds"],
+            }
+        )
+    return [{"labels": {"instance": k}, "points": v} for k, v in sorted(series.items())]
