@@ -45,9 +45,10 @@ async def summary(request: Request) -> dict[str, Any]:
 
 
 def swagger_dir() -> Path:
-    import swagger_ui_bundle
+    """Swagger UI's assets, from the installed ``fastapi-offline`` package (OpenAPI 3.1 aware)."""
+    import fastapi_offline
 
-    return Path(swagger_ui_bundle.swagger_ui_path)
+    return Path(fastapi_offline.__file__).parent / "static"
 
 
 @router.get(
@@ -65,5 +66,5 @@ async def api_docs() -> HTMLResponse:
         title="mlvitals API",
         swagger_js_url="/static/swagger/swagger-ui-bundle.js",
         swagger_css_url="/static/swagger/swagger-ui.css",
-        swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        swagger_favicon_url="/static/swagger/favicon.png",
     )

@@ -1,0 +1,93 @@
+"""Browser tests: the real ``mlvitals serve`` process driven by headless Chromium.
+
+The server runs as a subprocess on a free port with its own SQLite file, exactly as a user
+starts it; Chromium is the system's (``/usr/bin/chromium``), driven through Playwright.
+Playwright never downloads a browser here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from .harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INGEST_TOKEN,
+    READ_TOKEN,
+    BrowserPage,
+    LiveServer,
+    PageIssues,
+    instance_samples,
+    serving_windows,
+    start_server,
+    stop_server,
+)
+
+
+@pytest.fixture(scope="session")
+def seeded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """An open server (no tokens) holding two batches: 1,200 instance samples, then 34
+    instance samples and 6 serving windows (1,240 records)."""
+    server = start_server(tmp_path_factory.mktemp("open"))
+    try:
+        samples = instance_samples(1234)
+        first = server.ingest(samples[:1200])
+        second = server.ingest(samples[1200:] + serving_windows(6))
+        assert (first["stored"], second["stored"]) == (1200, 40), (first, second)
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """An empty server that requires tokens: one with ``read``, one with only ``ingest``."""
+    server = start_server(
+        tmp_path_factory.mktemp("tokens"),
+        "--tokens",
+        f"{READ_TOKEN}:read;{INGEST_TOKEN}:ingest",
+    )
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need the system Chromium. "
+            "Install it with `apt-get install chromium` (Playwright's own browser "
+            "downloads are not used)."
+        )
+    browser = playwright_instance.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(browser: Browser) -> Iterator[BrowserPage]:
+    """A fresh browser context (no cookies) and page, with its issues recorded."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    issues = PageIssues()
+    issues.attach(page)
+    try:
+        yield BrowserPage(page, issues)
+    finally:
+        context.close()
