@@ -6,7 +6,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS := server,postgres,dev
+EXTRAS := server,postgres,demo,dev
 
 .PHONY: install demo serve test lint typecheck pytest fmt bench lock clean
 

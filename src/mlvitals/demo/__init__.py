@@ -1,0 +1,1 @@
+"""The live demo behind ``mlvitals demo``: a real model service, traffic, pipelines, incidents."""
