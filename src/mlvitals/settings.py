@@ -155,12 +155,47 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_positive_float,
     ),
     Setting(
+        "rate_card",
+        "",
+        "YAML cost configuration: currency, rates with effective dates, allocations, storage "
+        "rules (see docs/cost.md). Empty: built-in public on-demand prices in USD.",
+    ),
+    Setting(
+        "budgets_file",
+        "",
+        "YAML file with a list 'budgets' of {name, limit, period (daily|monthly), scope "
+        "(total|service|pipeline), subject}; budgets can also be set through the API.",
+    ),
+    Setting(
         "run_id",
         "",
         "Pipeline run to join: runs and steps started in this process become part of it "
         "(set it in a child process from run.child_env()).",
     ),
     Setting("parent_step_id", "", "Step of the joined run that steps in this process nest under."),
+    Setting(
+        "rules_file",
+        "",
+        "YAML file of alert rules, receivers and routes (see docs/alerts.md). Empty: the "
+        "default rule pack, with no notifications.",
+    ),
+    Setting(
+        "alert_interval",
+        15.0,
+        "Seconds between evaluations of the alert rules.",
+        _parse_positive_float,
+    ),
+    Setting(
+        "external_url",
+        "",
+        "URL users reach this server at, used in links of alert notifications. "
+        "Empty: http://HOST:PORT.",
+    ),
+    Setting(
+        "smtp_password",
+        "",
+        "Password for the SMTP login of e-mail receivers (set it in the environment).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -187,8 +222,14 @@ class Settings:
     retention_raw_days: float = 8.0
     retention_minute_days: float = 35.0
     retention_hour_days: float = 400.0
+    rate_card: str = ""
+    budgets_file: str = ""
     run_id: str = ""
     parent_step_id: str = ""
+    rules_file: str = ""
+    alert_interval: float = 15.0
+    external_url: str = ""
+    smtp_password: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> Settings:

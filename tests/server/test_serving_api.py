@@ -131,7 +131,7 @@ def test_metrics_export_the_fleet_exactly(fleet: tuple[TestClient, np.ndarray]) 
 class _Flaky(BaseHTTPRequestHandler):
     calls = 0
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         type(self).calls += 1
         self.send_response(200 if type(self).calls % 2 else 503)
         self.end_headers()

@@ -32,11 +32,20 @@ def main() -> None:
 
 
 def _register() -> None:
-    from mlvitals.cli import db, demo, serve
+    from mlvitals.cli import cost, db, demo, env, runs, serve
 
     main.add_command(serve.serve)
     main.add_command(demo.demo)
     main.add_command(db.db)
+    main.add_command(env.env)
+    main.add_command(runs.runs)
+    main.add_command(cost.cost)
+
+    from mlvitals.cli import quality
+
+    main.add_command(quality.profile_cmd)
+    main.add_command(quality.check_cmd)
+    main.add_command(quality.schema_group)
 
 
 _register()

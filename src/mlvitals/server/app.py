@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from mlvitals import __version__
 from mlvitals.errors import HTTPError, StoreError
-from mlvitals.server.api import ingest, lineage, meta, runs, serving
+from mlvitals.server.api import cost, ingest, lineage, meta, runs, serving
 from mlvitals.server.auth import token_table
 from mlvitals.server.dashboard import routes as dashboard
 from mlvitals.server.deps import AppState
@@ -102,6 +102,7 @@ def create_app(
     app.include_router(serving.router)
     app.include_router(lineage.router)
     app.include_router(runs.router)
+    app.include_router(cost.router)
     app.include_router(dashboard.router)
     app.mount("/static/swagger", StaticFiles(directory=meta.swagger_dir()), name="swagger")
     app.mount("/static", StaticFiles(directory=dashboard.static_dir()), name="static")

@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mlvitals.server.dashboard.services import service_path
 from mlvitals.server.deps import AppState
+from mlvitals.server.serving.queries import services_health
 from mlvitals.server.summary import store_summary
 
 MINUTES = 60
@@ -35,10 +37,13 @@ def ingest_chart(per_minute: Sequence[Mapping[str, Any]], now: float) -> list[di
 
 
 def load_overview(app: AppState) -> dict[str, Any]:
-    """The overview template's context, from one :func:`store_summary` call."""
+    """The overview template's context: :func:`store_summary` and each service's health."""
     now = app.clock()
     summary = store_summary(app.store, now)
     per_minute = summary["ingest_per_minute"]
+    services = services_health(app.store, now, down_after=app.settings.down_after)
+    for entry in services:
+        entry["url"] = service_path(entry["service"])
     return {
         "title": "Overview",
         "summary": summary,
@@ -46,4 +51,5 @@ def load_overview(app: AppState) -> dict[str, Any]:
         "last_hour": sum(int(r["records"]) for r in per_minute),
         "ingest_series": ingest_chart(per_minute, now),
         "tokens_enabled": app.tokens.enabled,
+        "services": services,
     }

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mlvitals.server.dashboard import login, vendor
+from mlvitals.server.dashboard import login, services, vendor
 from mlvitals.server.dashboard.overview import load_overview
 from mlvitals.server.dashboard.render import page
 from mlvitals.server.dashboard.sections import SECTIONS, Section, count_records, ingest_example
@@ -19,6 +19,10 @@ from mlvitals.server.deps import AppState
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
 router.include_router(vendor.router)
+router.include_router(services.router)
+
+# Sections with a page of their own; their entry in SECTIONS still words the empty state.
+OWN_PAGES = {"/services"}
 
 
 def static_dir() -> Path:
@@ -58,6 +62,8 @@ def _section_page(section: Section) -> Callable[[Request], Awaitable[Response]]:
 
 
 for _section in SECTIONS:
+    if _section.path in OWN_PAGES:
+        continue
     router.add_api_route(
         _section.path,
         _section_page(_section),

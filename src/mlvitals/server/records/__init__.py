@@ -4,6 +4,7 @@ Each kind names its table; its ``to_row`` maps a validated record to that table'
 A new kind is one module here plus ``register()``; its table comes with a migration.
 """
 
+from mlvitals.server.records import pipelines as _pipelines  # noqa: F401  (registers kinds)
 from mlvitals.server.records.registry import RECORD_KINDS, RecordKind, register
 from mlvitals.server.records.serving import InstanceSample, ServingWindow
 

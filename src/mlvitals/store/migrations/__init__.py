@@ -7,7 +7,7 @@ Never edit a migration that has shipped: append a new one.
 
 from __future__ import annotations
 
-from mlvitals.store.migrations import foundation, pipelines, serving
+from mlvitals.store.migrations import alerts, cost, foundation, pipelines, serving
 from mlvitals.store.migrations.base import Migration
 
 MIGRATIONS: list[Migration] = sorted(
@@ -15,6 +15,8 @@ MIGRATIONS: list[Migration] = sorted(
         *foundation.MIGRATIONS,
         *serving.MIGRATIONS,
         *pipelines.MIGRATIONS,
+        *cost.MIGRATIONS,
+        *alerts.MIGRATIONS,
     ],
     key=lambda m: m.version,
 )

@@ -1,0 +1,178 @@
+"""``check()``: validate data against a schema and measure its drift from a reference.
+
+The reference is data (profiled here, its numeric values kept for exact tests) or a stored
+:class:`Profile` (the reference data need not be kept; ECDF tests then run on its sketches,
+within their documented error). The current data is read once: each batch updates its profile
+(binned on the reference's edges) and the validation at the same time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mlvitals.errors import ConfigError, InputError
+from mlvitals.quality.columns import ColumnKind
+from mlvitals.quality.drift.config import DriftPolicy
+from mlvitals.quality.drift.evaluate import evaluate
+from mlvitals.quality.drift.inputs import ColumnData
+from mlvitals.quality.profile import Profile
+from mlvitals.quality.profile_json import loads
+from mlvitals.quality.profiling import add_histograms, histogram_edges
+from mlvitals.quality.result import CheckResult
+from mlvitals.quality.scan import RawColumns, scan
+from mlvitals.quality.schema import Schema, infer_schema
+from mlvitals.quality.schema_yaml import load_schema
+from mlvitals.quality.sources import Progress, open_source
+
+DEFAULT_RAW_LIMIT = 512 << 20
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Reference:
+    name: str
+    profile: Profile
+    raw: RawColumns | None
+    duplicate_share: float | None
+    note: str | None = None
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read a profile saved as JSON (``mlvitals profile DATA -o profile.json``)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read profile {p}: {exc.strerror or exc}") from None
+    return loads(text, source=str(p))
+
+
+def _is_profile_path(ref: Any) -> bool:
+    return isinstance(ref, str | Path) and str(ref).lower().endswith(".json")
+
+
+def _reference(
+    reference: Any,
+    format: str | None,
+    raw_limit: int | None,
+    progress: Progress | None,
+) -> _Reference:
+    if isinstance(reference, Profile):
+        return _Reference("profile", reference, None, _dup_share(reference))
+    if _is_profile_path(reference):
+        prof = load_profile(reference)
+        return _Reference(str(reference), prof, None, _dup_share(prof))
+    source = open_source(reference, format=format)
+    result = scan(
+        source,
+        count_duplicates=True,
+        keep_raw=True,
+        raw_limit_bytes=None if source.in_memory else raw_limit,
+        progress=progress,
+    )
+    for col in result.profile.columns:
+        if col.nan or col.inf:
+            raise InputError(
+                f"reference column {col.name!r} has {col.nan} NaN and {col.inf} infinite "
+                "values: a reference must be finite (store missing values as nulls, or drop "
+                "those rows)"
+            )
+    prof = add_histograms(result.profile, source, result.raw)
+    dup = result.duplicates.share if result.duplicates is not None else None
+    prof = dataclasses.replace(
+        prof, duplicate_rows=result.duplicates.count if result.duplicates else None
+    )
+    return _Reference(source.name, prof, result.raw, dup, result.raw_note)
+
+
+def _dup_share(p: Profile) -> float | None:
+    return p.duplicate_rows / p.rows if p.duplicate_rows is not None and p.rows else None
+
+
+def check(
+    data: Any,
+    reference: Any,
+    *,
+    schema: Schema | str | Path | None = None,
+    policy: DriftPolicy | None = None,
+    format: str | None = None,
+    reference_format: str | None = None,
+    raw_limit_bytes: int | None = DEFAULT_RAW_LIMIT,
+    progress: Progress | None = None,
+    reference_progress: Progress | None = None,
+) -> CheckResult:
+    """Check ``data`` against ``reference``: schema validation and drift, in one pass.
+
+    ``reference`` is data (any input :func:`profile` takes), a :class:`Profile`, or the path
+    of a saved profile (``.json``). ``schema`` is a :class:`Schema` or a YAML path; without
+    it the schema is inferred from the reference. ``policy`` configures drift (see
+    :class:`DriftPolicy`). Numeric values of files are kept for exact drift tests up to
+    ``raw_limit_bytes`` per side; past it the tests run on sketches (``route="profile"``).
+
+    >>> import pandas as pd
+    >>> ref = pd.DataFrame({"age": [30, 40, 50, 60] * 50})
+    >>> r = check(pd.DataFrame({"age": [30, 40, 50, 160] * 50}), ref)
+    >>> r.passed, [f.check for f in r.failures]
+    (False, ['range'])
+    """
+    policy = policy or DriftPolicy()
+    ref = _reference(reference, reference_format, raw_limit_bytes, reference_progress)
+    if isinstance(schema, str | Path):
+        schema = load_schema(schema)
+    if schema is None:
+        schema = infer_schema(ref.profile, duplicate_share=ref.duplicate_share)
+    unknown = sorted(set(policy.columns) - set(ref.profile.names))
+    if unknown:
+        raise ConfigError(
+            f"the drift policy names column(s) {', '.join(map(repr, unknown))} that the "
+            f"reference does not have (it has {', '.join(ref.profile.names)})"
+        )
+    source = open_source(data, format=format)
+    result = scan(
+        source,
+        edges=histogram_edges(ref.profile),
+        schema=schema,
+        count_duplicates=schema.max_duplicate_share is not None,
+        keep_raw=True,
+        raw_limit_bytes=None if source.in_memory else raw_limit_bytes,
+        progress=progress,
+    )
+    current = add_histograms(result.profile, source, result.raw)
+    if result.duplicates is not None:
+        current = dataclasses.replace(current, duplicate_rows=result.duplicates.count)
+    columns = _drift_columns(ref, current, result.raw, policy)
+    drift = evaluate(columns, policy)
+    notes = tuple(n for n in (ref.note, result.raw_note) if n)
+    return CheckResult(
+        passed=not result.failures and not drift.dataset_drift,
+        failures=result.failures,
+        drift=drift,
+        profile=current,
+        reference=ref.profile,
+        schema=schema,
+        data_name=source.name,
+        reference_name=ref.name,
+        notes=notes,
+    )
+
+
+def _drift_columns(
+    ref: _Reference, current: Profile, raw: RawColumns | None, policy: DriftPolicy
+) -> Sequence[ColumnData]:
+    out = []
+    for col in current.columns:
+        if col.name not in ref.profile:
+            continue
+        ref_col = ref.profile.column(col.name)
+        if ref_col.kind != col.kind:
+            continue  # the type check reports it; there is nothing to compare
+        ref_raw = cur_raw = None
+        if col.kind is ColumnKind.NUMERIC:
+            if ref.raw is not None and col.name in ref.raw:
+                ref_raw = ref.raw.values(col.name)
+            if raw is not None and col.name in raw:
+                cur_raw = raw.values(col.name)
+        out.append(ColumnData(ref_col, col, ref_raw, cur_raw, ks_method=policy.ks_method))
+    return out

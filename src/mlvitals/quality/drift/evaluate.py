@@ -1,0 +1,158 @@
+"""Apply a :class:`DriftPolicy` to columns: compute, correct for multiple tests, decide.
+
+>>> import pyarrow as pa
+>>> from mlvitals.quality import profile
+>>> ref = profile(pa.table({"x": [float(i % 50) for i in range(1000)]}))
+>>> cur = profile(pa.table({"x": [float(i % 50) + 20 for i in range(1000)]}), reference=ref)
+>>> report = compare_profiles(ref, cur)
+>>> report.column("x").drifted, report.column("x").route
+(True, 'profile')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from mlvitals.errors import ConfigError
+from mlvitals.quality.columns import ColumnKind
+from mlvitals.quality.drift.base import DriftMethod, get_method
+from mlvitals.quality.drift.config import ColumnRule, DriftPolicy
+from mlvitals.quality.drift.correction import benjamini_hochberg
+from mlvitals.quality.drift.inputs import ColumnData
+from mlvitals.quality.drift.result import ColumnDrift, DriftReport
+from mlvitals.quality.profile import Profile
+
+_DEFAULTS = {
+    ColumnKind.NUMERIC: ("ks", "wasserstein_norm"),
+    ColumnKind.CATEGORICAL: ("chi2", "psi"),
+    ColumnKind.BOOLEAN: ("chi2", "psi"),
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Plan:
+    test: DriftMethod | None
+    effect: DriftMethod | None
+    alpha: float | None
+    threshold: float | None
+
+
+def _plan(data: ColumnData, rule: ColumnRule, policy: DriftPolicy) -> _Plan | str:
+    """What to compute for a column, or why it is not tested."""
+    if rule.method is None:
+        if data.kind not in _DEFAULTS:
+            return f"{data.kind} columns are not tested by default (name a method to test it)"
+        test_name, effect_name = _DEFAULTS[data.kind]
+        threshold = rule.threshold if rule.threshold is not None else policy.effect_threshold
+        return _Plan(get_method(test_name), get_method(effect_name), policy.alpha, threshold)
+    method = get_method(rule.method)
+    if data.kind not in method.applies_to:
+        raise ConfigError(
+            f"drift method {method.name!r} does not apply to {data.kind} column {data.name!r} "
+            f"(it takes {', '.join(sorted(method.applies_to))} columns)"
+        )
+    if not method.from_profiles and not data.raw:
+        raise ConfigError(
+            f"drift method {method.name!r} (column {data.name!r}) needs raw data on both "
+            "sides; give the reference data rather than its profile, or choose another method"
+        )
+    if method.kind == "test":
+        alpha = rule.threshold if rule.threshold is not None else policy.alpha
+        return _Plan(method, None, alpha, None)
+    threshold = rule.threshold if rule.threshold is not None else method.default_threshold
+    if threshold is None:
+        raise ConfigError(f"drift method {method.name!r} (column {data.name!r}) needs a threshold")
+    return _Plan(None, method, None, threshold)
+
+
+def evaluate(columns: Sequence[ColumnData], policy: DriftPolicy | None = None) -> DriftReport:
+    """Test every column, adjust the p-values together, and decide column and dataset drift."""
+    policy = policy or DriftPolicy()
+    results: list[ColumnDrift] = []
+    for data in columns:
+        rule = policy.rule_for(data.name)
+        base = ColumnDrift(
+            column=data.name,
+            kind=str(data.kind),
+            method="",
+            n_reference=data.n_ref,
+            n_current=data.n_cur,
+            route="raw" if data.raw else "profile",
+        )
+        plan = "skipped by the drift policy" if rule.skip else _plan(data, rule, policy)
+        if isinstance(plan, str):
+            results.append(dataclasses.replace(base, skipped=True, note=plan))
+            continue
+        if data.n_ref == 0 or data.n_cur == 0:
+            side = "reference" if data.n_ref == 0 else "current data"
+            note = f"no values in the {side}"
+            results.append(dataclasses.replace(base, skipped=True, note=note))
+            continue
+        names = [m.name for m in (plan.test, plan.effect) if m is not None]
+        row = dataclasses.replace(base, method="+".join(names), alpha=plan.alpha)
+        bounds: list[float] = []
+        if plan.test is not None:
+            s = plan.test.compute(data)
+            row = dataclasses.replace(
+                row, test=plan.test.name, statistic=s.value, p_value=s.p_value
+            )
+            if s.error_bound is not None:
+                bounds.append(s.error_bound)
+        if plan.effect is not None:
+            s = plan.effect.compute(data)
+            row = dataclasses.replace(
+                row, effect=plan.effect.name, effect_size=s.value, threshold=plan.threshold
+            )
+            if s.error_bound is not None:
+                bounds.append(s.error_bound)
+        if row.route == "profile":
+            row = dataclasses.replace(row, error_bound=max(bounds) if bounds else 0.0)
+        results.append(row)
+    results = _decide(results, policy)
+    tested = [r for r in results if not r.skipped]
+    share = sum(r.drifted for r in tested) / len(tested) if tested else 0.0
+    return DriftReport(
+        columns=tuple(results),
+        drifted_share=share,
+        dataset_share=policy.dataset_share,
+        dataset_drift=bool(tested) and share >= policy.dataset_share,
+        correction=policy.correction,
+    )
+
+
+def _decide(rows: list[ColumnDrift], policy: DriftPolicy) -> list[ColumnDrift]:
+    tested = [i for i, r in enumerate(rows) if r.p_value is not None]
+    p_values = [rows[i].p_value or 0.0 for i in tested]
+    if policy.correction == "bh":
+        adjusted = benjamini_hochberg(p_values)
+    else:
+        adjusted = p_values
+    for i, p_adj in zip(tested, adjusted, strict=True):
+        rows[i] = dataclasses.replace(rows[i], p_adjusted=p_adj)
+    out = []
+    for r in rows:
+        if r.skipped:
+            out.append(r)
+            continue
+        significant = r.p_adjusted is None or (r.alpha is not None and r.p_adjusted < r.alpha)
+        large = r.effect_size is None or (r.threshold is not None and r.effect_size >= r.threshold)
+        out.append(dataclasses.replace(r, drifted=bool(significant and large)))
+    return out
+
+
+def compare_profiles(
+    reference: Profile, current: Profile, policy: DriftPolicy | None = None
+) -> DriftReport:
+    """Drift between two stored profiles (the current one binned on the reference's edges).
+
+    Columns are matched by name; columns of only one side are left out (a check reports
+    them as missing or extra columns).
+    """
+    policy = policy or DriftPolicy()
+    data = [
+        ColumnData(reference.column(c.name), c, ks_method=policy.ks_method)
+        for c in current.columns
+        if c.name in reference and reference.column(c.name).kind == c.kind
+    ]
+    return evaluate(data, policy)

@@ -1,0 +1,1 @@
+"""Rendering of check results (HTML with inline SVG); no computation happens here."""

@@ -1,0 +1,98 @@
+"""The result of a check: validation failures, drift, both profiles; JSON and HTML forms.
+
+>>> import pyarrow as pa
+>>> from mlvitals.quality import check
+>>> r = check(pa.table({"x": [1.0, 2.0, 3.0]}), reference=pa.table({"x": [1.0, 2.0, 3.0]}))
+>>> r.passed, r.failures
+(True, ())
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlvitals.quality.drift.result import DriftReport
+from mlvitals.quality.failures import Failure
+from mlvitals.quality.profile import Profile
+from mlvitals.quality.schema import Schema
+
+FORMAT = "mlvitals.check"
+VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """``passed`` is true when no check failed and the dataset did not drift."""
+
+    passed: bool
+    failures: tuple[Failure, ...]
+    drift: DriftReport
+    profile: Profile
+    reference: Profile
+    schema: Schema
+    data_name: str = "data"
+    reference_name: str = "reference"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def rows(self) -> int:
+        return self.profile.rows
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlvitals.quality.profile_json import to_dict
+
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "passed": self.passed,
+            "data": self.data_name,
+            "reference": self.reference_name,
+            "rows": self.profile.rows,
+            "reference_rows": self.reference.rows,
+            "failures": [f.to_dict() for f in self.failures],
+            "drift": self.drift.to_dict(),
+            "notes": list(self.notes),
+            "profile": to_dict(self.profile),
+            "reference_profile": to_dict(self.reference),
+        }
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """Versioned JSON with failures, drift and both profiles (sketches as base64)."""
+        return json.dumps(self.to_dict(), indent=indent, default=str)
+
+    def to_html(self) -> str:
+        """A self-contained HTML report (inline SVG and CSS, no external assets)."""
+        from mlvitals.quality.report.html import render
+
+        return render(self)
+
+    def save_html(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_html(), encoding="utf-8")
+
+    def _repr_html_(self) -> str:
+        from mlvitals.quality.report.html import render
+
+        return render(self, standalone=False)
+
+    def summary(self) -> str:
+        """One line per failure and drifted column, for terminals and logs."""
+        head = "PASSED" if self.passed else "FAILED"
+        lines = [
+            f"{head}: {self.profile.rows} rows vs {self.reference.rows} reference rows, "
+            f"{len(self.failures)} failed checks, {len(self.drift.drifted)} of "
+            f"{len(self.drift.tested)} columns drifted "
+            f"({100 * self.drift.drifted_share:.0f}%, dataset drift at "
+            f"{100 * self.drift.dataset_share:.0f}%)"
+        ]
+        for f in self.failures:
+            where = f"{f.column}: " if f.column else ""
+            lines.append(f"  check {f.check}: {where}{f.message}")
+        for c in self.drift.drifted:
+            p = f", p={c.p_adjusted:.2g}" if c.p_adjusted is not None else ""
+            e = f", {c.effect}={c.effect_size:.3g}" if c.effect_size is not None else ""
+            lines.append(f"  drift {c.column}: {c.method}{e}{p}")
+        lines.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(lines)

@@ -1,0 +1,121 @@
+"""Schemas: what the data must look like, inferred from a reference and editable as YAML.
+
+Inference rules (from the reference profile), each one a default a user may edit:
+
+- every reference column is required, with its logical type (``integer``, ``float``,
+  ``string``, ``boolean``, ``datetime``, ``date``, ...); integers also pass as ``float``;
+- ``max_null_share``: 0 when the reference has no nulls, else its null share plus 0.05;
+- numeric columns: ``min`` / ``max`` from the reference, and up to ``max_out_of_range_share``
+  = 0.1 % of values may fall outside (a large sample naturally lands a few values past the
+  extremes of another);
+- string columns with at most 50 distinct values (counted exactly): ``categories``, with no
+  unknown value allowed (``max_unknown_share`` = 0);
+- extra columns are not allowed; row counts are not limited;
+- ``max_duplicate_share``: the reference's share of duplicated rows plus 0.01, when known.
+
+>>> import pyarrow as pa
+>>> from mlvitals.quality import profile
+>>> s = infer_schema(profile(pa.table({"city": ["a", "b", "a"], "n": [1, 2, 3]})))
+>>> s.column("city").categories, s.column("n").min, s.column("n").max
+(('a', 'b'), 1.0, 3.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from mlvitals.errors import InputError
+from mlvitals.quality.columns import ColumnKind
+from mlvitals.quality.profile import ColumnProfile, Profile
+
+MAX_CATEGORIES = 50
+NULL_TOLERANCE = 0.05
+OUT_OF_RANGE_SHARE = 0.001
+DUPLICATE_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSchema:
+    name: str
+    type: str
+    required: bool = True
+    max_null_share: float = 0.0
+    min: float | None = None
+    max: float | None = None
+    max_out_of_range_share: float = 0.0
+    categories: tuple[str, ...] | None = None
+    max_unknown_share: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    columns: tuple[ColumnSchema, ...]
+    allow_extra_columns: bool = False
+    min_rows: int | None = None
+    max_rows: int | None = None
+    max_duplicate_share: float | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> ColumnSchema:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def get(self, name: str) -> ColumnSchema | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+
+def _ceil(x: float, digits: int = 4) -> float:
+    scale = 10**digits
+    return min(1.0, math.ceil(x * scale - 1e-9) / scale)
+
+
+def infer_column(col: ColumnProfile) -> ColumnSchema:
+    """The schema one reference column implies (see the module docstring for the rules)."""
+    if col.valid == 0 and col.kind is not ColumnKind.OTHER:
+        raise InputError(
+            f"column {col.name!r} has no values in the reference (all {col.count} are null"
+            f"{' or NaN/inf' if col.nan or col.inf else ''}): drop it, or write its schema by hand"
+        )
+    null_share = col.nulls / col.count if col.count else 0.0
+    max_null = 0.0 if col.nulls == 0 else _ceil(null_share + NULL_TOLERANCE)
+    low = high = None
+    out_share = 0.0
+    if col.kind is ColumnKind.NUMERIC and col.moments is not None and col.moments.count:
+        low, high = col.moments.min, col.moments.max
+        out_share = OUT_OF_RANGE_SHARE
+    categories = None
+    if col.kind is ColumnKind.CATEGORICAL and col.top is not None and col.top.exact:
+        items = col.top.items()
+        if len(items) <= MAX_CATEGORIES:
+            categories = tuple(sorted(str(v) for v, _ in items))
+    return ColumnSchema(
+        name=col.name,
+        type=col.logical,
+        max_null_share=max_null,
+        min=low,
+        max=high,
+        max_out_of_range_share=out_share,
+        categories=categories,
+    )
+
+
+def infer_schema(reference: Profile, *, duplicate_share: float | None = None) -> Schema:
+    """Infer a :class:`Schema` from a reference profile.
+
+    ``duplicate_share`` is the reference's share of duplicated rows, when it was counted;
+    without it duplicates are not checked.
+    """
+    columns = tuple(infer_column(c) for c in reference.columns)
+    max_dup = None
+    if duplicate_share is not None:
+        max_dup = _ceil(duplicate_share + DUPLICATE_TOLERANCE)
+    return Schema(columns=columns, max_duplicate_share=max_dup)

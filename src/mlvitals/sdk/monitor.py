@@ -1,0 +1,348 @@
+"""``Monitor``: the serving SDK's entry point.
+
+One monitor per service per process. It times calls (``track``, the ASGI and WSGI
+middleware), aggregates them per operation and window at the edge, samples process and GPU
+resources, exposes Prometheus metrics and, given a server, ships windows and samples to it.
+See ``docs/sdk.md``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import socket
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from mlvitals.errors import ConfigError
+from mlvitals.sdk.asgi import ASGIApp, AsgiMiddleware
+from mlvitals.sdk.collector import Collector, CollectorThread, Identity, Records
+from mlvitals.sdk.gpu import GpuSampler
+from mlvitals.sdk.recorder import MAX_NAME, Recorder
+from mlvitals.sdk.resources import ResourceSampler
+from mlvitals.sdk.track import Probe, Span
+from mlvitals.sdk.transport import HttpTransport, Transport
+from mlvitals.sdk.wsgi import Environ, WSGIApp, WsgiMiddleware, flask_route
+from mlvitals.sketches import DEFAULT_BOUNDS
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+log = logging.getLogger("mlvitals.sdk")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_LIVE: weakref.WeakSet[Monitor] = weakref.WeakSet()
+
+
+class Monitor:
+    """Watches one model service in this process.
+
+    >>> from mlvitals import Monitor
+    >>> monitor = Monitor("fraud-model", version="2.3.1", background=False)
+    >>> @monitor.track
+    ... def predict(x):
+    ...     return x * 2
+    >>> predict(21)
+    42
+    >>> with monitor.track("preprocess"):
+    ...     pass
+    >>> monitor.close()
+
+    Arguments:
+        service, version: what is being served (1-200 and 0-200 characters).
+        server: the mlvitals server's base URL, e.g. ``"http://127.0.0.1:8765"``; ``None``
+            ships nothing (Prometheus only).
+        token: bearer token for the server's ingest scope.
+        window: seconds per aggregation window (default 10).
+        instance: this process's name in the fleet (default ``"host:pid"``). A forked child
+            gets ``"<instance>:<child pid>"``.
+        max_series: distinct operations kept per process; calls of any further operation are
+            counted under ``"__other__"``.
+        clock: wall-clock seconds for window boundaries and sample times (``time.time``).
+        timer: monotonic seconds for latency (``time.perf_counter``).
+        cpu_timer: per-thread CPU seconds (``time.thread_time``).
+        transport: where records go (default: :class:`HttpTransport` when ``server`` is set).
+        registry: a prometheus-client registry to register the metrics in (default: a
+            registry of this monitor's own, ``monitor.prometheus_registry``).
+        nvml: the NVML module for GPU readings (default: pynvml if installed; ``False``: none).
+        background: run the collector thread (default). With ``False``, call
+            :meth:`collect` yourself.
+        tick: seconds between resource readings and takes of buffered calls.
+        histogram_bounds: upper bounds of the Prometheus histograms, in seconds.
+        flush_timeout_at_exit: seconds to spend shipping what is left at interpreter exit.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        version: str = "",
+        server: str | None = None,
+        token: str | None = None,
+        window: float = 10.0,
+        instance: str | None = None,
+        max_series: int = 200,
+        *,
+        clock: Callable[[], float] = time.time,
+        timer: Callable[[], float] = time.perf_counter,
+        cpu_timer: Callable[[], float] = time.thread_time,
+        transport: Transport | None = None,
+        registry: CollectorRegistry | None = None,
+        nvml: Any = None,
+        background: bool = True,
+        tick: float = 1.0,
+        histogram_bounds: Sequence[float] = DEFAULT_BOUNDS,
+        flush_timeout_at_exit: float = 3.0,
+    ) -> None:
+        if not service or len(service) > MAX_NAME:
+            raise ConfigError(f"service must be 1-{MAX_NAME} characters, got {service!r}")
+        if len(version) > MAX_NAME:
+            raise ConfigError(f"version must be at most {MAX_NAME} characters")
+        if not 0 < window <= 86400:
+            raise ConfigError(f"window must be between 0 and 86400 seconds, got {window}")
+        if max_series < 1:
+            raise ConfigError(f"max_series must be at least 1, got {max_series}")
+        if tick <= 0:
+            raise ConfigError(f"tick must be a positive number of seconds, got {tick}")
+        if server is not None and not server.startswith(("http://", "https://")):
+            raise ConfigError(f"server must be an http:// or https:// URL, got {server!r}")
+        self.service = service
+        self.version = version
+        self.window = window
+        self._given_instance = instance
+        self._nvml = nvml
+        self._clock = clock
+        self._background = background
+        self._bounds = tuple(histogram_bounds)
+        self._exit_timeout = flush_timeout_at_exit
+        self._closed = False
+        self._lock = threading.Lock()
+
+        # The collector folds calls with NumPy: import it now, at start-up, rather than
+        # in the collector thread's first tick while requests are being served.
+        import numpy  # noqa: F401
+
+        self._recorder = Recorder(max_series, on_new_thread=self._on_new_thread)
+        self._probe = Probe(self._recorder, timer, cpu_timer)
+        self._collector = Collector(
+            identity=self._identity(),
+            recorder=self._recorder,
+            sampler=ResourceSampler(GpuSampler(nvml=nvml)),
+            clock=clock,
+            window=window,
+        )
+        if transport is None and server is not None:
+            transport = HttpTransport(server, token)
+        self._transport = transport
+        self._thread = CollectorThread(
+            self._collector, self._ship, tick_interval=min(tick, window), clock=clock
+        )
+        self._registry: CollectorRegistry | None = None
+        if registry is not None:
+            self._registry = registry
+            registry.register(self._prometheus_collector())
+        _LIVE.add(self)
+        if background:
+            self._thread.ensure_started()
+
+    # -- identity --------------------------------------------------------------------------------
+
+    def _identity(self) -> Identity:
+        return Identity(self.service, self.version, self._instance_name())
+
+    def _instance_name(self) -> str:
+        if self._given_instance is None:
+            return f"{socket.gethostname()}:{os.getpid()}"[:MAX_NAME]
+        return self._given_instance[:MAX_NAME]
+
+    @property
+    def instance(self) -> str:
+        """This process's name in the fleet."""
+        return self._collector.identity.instance
+
+    # -- timing calls ----------------------------------------------------------------------------
+
+    @overload
+    def track(self, operation: F, /) -> F: ...
+
+    @overload
+    def track(self, operation: str | None = None, /) -> Span: ...
+
+    def track(self, operation: Any = None, /) -> Any:
+        """Time calls: ``@monitor.track``, ``@monitor.track("op")``, ``with monitor.track("op")``.
+
+        Sync and ``async def`` functions both work; the operation defaults to the function's
+        qualified name. Exceptions are recorded with their type and re-raised unchanged.
+        """
+        if callable(operation):
+            return self._probe.wrap(operation, operation.__qualname__)
+        if operation is None:
+            return _NameFromFunction(self._probe)
+        if not isinstance(operation, str):
+            raise TypeError(f"track() takes a function or an operation name, got {operation!r}")
+        return Span(self._probe, operation)
+
+    def asgi(self, app: ASGIApp) -> AsgiMiddleware:
+        """Wrap an ASGI app (Starlette, FastAPI) to track every HTTP request."""
+        return AsgiMiddleware(app, self)
+
+    def wsgi(
+        self, app: WSGIApp, *, route: Callable[[Environ], str | None] = flask_route
+    ) -> WsgiMiddleware:
+        """Wrap a WSGI app (Flask: ``app.wsgi_app = monitor.wsgi(app.wsgi_app)``)."""
+        return WsgiMiddleware(app, self, route=route)
+
+    # -- Prometheus ------------------------------------------------------------------------------
+
+    def _prometheus_collector(self) -> Any:
+        from mlvitals.sdk.prometheus import MonitorCollector
+
+        return MonitorCollector(self._collector, bounds=self._bounds, dropped=self._dropped)
+
+    @property
+    def prometheus_registry(self) -> CollectorRegistry:
+        """The prometheus-client registry holding this monitor's metrics."""
+        with self._lock:
+            if self._registry is None:
+                from prometheus_client import CollectorRegistry
+
+                self._registry = CollectorRegistry()
+                self._registry.register(self._prometheus_collector())
+            return self._registry
+
+    def metrics_app(self) -> Any:
+        """An ASGI app serving the Prometheus exposition (mount it at ``/metrics``)."""
+        from prometheus_client import make_asgi_app
+
+        return make_asgi_app(self.prometheus_registry)
+
+    def metrics_wsgi_app(self) -> Any:
+        """A WSGI app serving the Prometheus exposition."""
+        from prometheus_client import make_wsgi_app
+
+        return make_wsgi_app(self.prometheus_registry)
+
+    # -- windows, shipping and shutdown ----------------------------------------------------------
+
+    def collect(self) -> Records:
+        """Do one collector tick now and ship what it closed; returns those records.
+
+        The background thread does this every ``tick`` seconds; call it yourself with
+        ``background=False``.
+        """
+        records = self._collector.tick()
+        self._ship(records)
+        return records
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Close the open window early, ship everything recorded so far and wait for it.
+
+        Returns True when the server has taken it all (or there is no server), False when
+        ``timeout`` seconds passed first. The window is split: the rest of it is shipped
+        later as a window of its own.
+        """
+        self._ship(self._collector.tick(force=True))
+        if self._transport is None:
+            return True
+        return self._transport.flush(timeout)
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Stop the collector, ship what is left (for up to ``timeout`` s) and stop shipping.
+
+        Calls recorded after ``close()`` are discarded. Called for you at interpreter exit.
+        """
+        if self._closed:
+            return True
+        self._closed = True
+        self._thread.stop()
+        self._recorder.close()
+        try:
+            self._ship(self._collector.tick(force=True))
+        finally:
+            _LIVE.discard(self)
+        done = True
+        if self._transport is not None:
+            done = self._transport.close(timeout)
+        self._collector.close()
+        return done
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(
+        self,
+        typ: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def dropped_records(self) -> int:
+        """Records the shipper dropped (buffer full while the server was away, or at close)."""
+        return self._dropped()
+
+    @property
+    def folded_calls(self) -> int:
+        """Calls counted under ``"__other__"`` because ``max_series`` operations existed."""
+        return self._collector.snapshot().folded_calls
+
+    def _dropped(self) -> int:
+        return int(getattr(self._transport, "dropped", 0))
+
+    def _ship(self, records: Records) -> None:
+        if records and self._transport is not None:
+            self._transport.send(records)
+
+    def _on_new_thread(self) -> None:
+        # After a fork the collector thread is started by the first call, not by the fork.
+        if self._background and not self._closed:
+            self._thread.ensure_started()
+
+    def _after_fork_in_child(self) -> None:
+        if self._given_instance is not None:
+            self._given_instance = f"{self._given_instance}:{os.getpid()}"
+        self._lock = threading.Lock()
+        self._recorder.reset()
+        self._collector.after_fork(self._identity(), ResourceSampler(GpuSampler(nvml=self._nvml)))
+        self._thread.after_fork()
+        if self._transport is not None:
+            self._transport.after_fork()
+
+    def __repr__(self) -> str:
+        return f"Monitor({self.service!r}, version={self.version!r}, instance={self.instance!r})"
+
+
+class _NameFromFunction:
+    """``@monitor.track()`` with no name: the function's qualified name."""
+
+    def __init__(self, probe: Probe) -> None:
+        self._probe = probe
+
+    def __call__(self, fn: F) -> F:
+        return self._probe.wrap(fn, fn.__qualname__)
+
+
+def _after_fork_in_child() -> None:
+    for monitor in list(_LIVE):
+        try:
+            monitor._after_fork_in_child()
+        except Exception:
+            log.exception("mlvitals: resetting a monitor after fork failed")
+
+
+def _close_all_at_exit() -> None:
+    for monitor in list(_LIVE):
+        try:
+            monitor.close(monitor._exit_timeout)
+        except Exception:
+            log.exception("mlvitals: closing a monitor at exit failed")
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_all_at_exit)
