@@ -45,6 +45,10 @@ def test_cost_grouped_by_service_operation_and_day(seeded: Store, make_client: M
         ("iris", pytest.approx(iris)),
         ("fraud", pytest.approx(fraud)),
     ]
+    assert [(g["calls"], g["per_1k_calls"]) for g in data["groups"]] == [
+        (36000, pytest.approx(1000 * iris / 36000)),
+        (0, 0.0),
+    ]
     (predict,) = data["per_call"]
     assert predict["calls"] == 720 * 50
     assert predict["per_1k_calls"] == pytest.approx(1000 * iris / 36000)

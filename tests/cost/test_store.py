@@ -9,15 +9,13 @@ from mlvitals.cost.budgets import Budget
 from mlvitals.cost.config import DEFAULT_CONFIG, parse_config
 from mlvitals.cost.report import breakdown, idle_share
 from mlvitals.cost.serving import serving_lines
+from mlvitals.server.cost_usage import roll_up_cost, rollup_state, serving_usage
 from mlvitals.server.queries_cost import (
     all_budgets,
     cost_report,
     delete_budget,
     report_dict,
-    roll_up_cost,
-    rollup_state,
     save_budget,
-    serving_usage,
     stored_budgets,
 )
 from mlvitals.store import Store

@@ -123,40 +123,26 @@ def cost(
 
 
 def _print_report(data: dict[str, Any]) -> None:
+    from mlvitals.cost.report import group_keys
     from mlvitals.cost.timegrid import iso
 
     cur = data["currency"]
     click.echo(f"cost {iso(data['start'])} .. {iso(data['end'])}  ({cur})")
     by = data["group_by"]
-    keys = (
-        [k for k in data["groups"][0] if k not in ("amount", "idle", "quantity")]
-        if (data["groups"])
-        else [by]
-    )
-    rows = [
-        [" ".join(str(g[k]) or "-" for k in keys), _money(g["amount"]), _money(g["idle"])]
-        for g in data["groups"]
-    ]
-    _table([by, "amount", "idle"], rows)
+    keys = group_keys(by)
+    with_calls = by in ("service", "version", "operation")
+    header = [by, "amount", "idle", *(["calls", "per 1k calls"] if with_calls else [])]
+    rows = []
+    for g in data["groups"]:
+        row = [" ".join(str(g[k]) or "-" for k in keys), _money(g["amount"]), _money(g["idle"])]
+        if with_calls:
+            row += [f"{g['calls']:,}", f"{g['per_1k_calls']:.6f}" if g["calls"] else "-"]
+        rows.append(row)
+    _table(header, rows)
     click.echo(
         f"total {_money(data['total'])} {cur}; idle {_money(data['idle'])} "
         f"({100 * data['idle_share']:.1f}%)"
     )
-    if data["per_call"] and by in ("service", "version", "operation"):
-        click.echo("")
-        _table(
-            ["service", "version", "operation", "calls", "per 1k calls"],
-            [
-                [
-                    p["service"],
-                    p["version"] or "-",
-                    p["operation"],
-                    f"{p['calls']:,}",
-                    f"{p['per_1k_calls']:.6f}",
-                ]
-                for p in data["per_call"]
-            ],
-        )
 
 
 def _print_budgets(statuses: list[dict[str, Any]], currency: str, as_json: bool) -> None:

@@ -36,6 +36,11 @@ _KEYS: dict[str, tuple[str, ...]] = {
 GROUPS = tuple(_KEYS)
 
 
+def group_keys(by: str) -> tuple[str, ...]:
+    """The fields that name a group of ``breakdown(lines, by)``."""
+    return _KEYS[by]
+
+
 def _field(name: str) -> Callable[[CostLine], str]:
     if name == "day":
         return lambda line: iso_date(line.start)
@@ -143,3 +148,35 @@ def allocations(lines: Sequence[CostLine], by: str = "service") -> list[dict[str
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else 0.0
+
+
+def with_calls(
+    groups: Sequence[dict[str, Any]], calls: Iterable[tuple[str, str, str, float]], by: str
+) -> list[dict[str, Any]]:
+    """Add ``calls``, ``per_call`` and ``per_1k_calls`` to groups by service, version or
+    operation, from ``(service, version, operation, calls)``; other groupings are returned
+    unchanged.
+
+    >>> with_calls([{"service": "a", "amount": 2.0, "idle": 0.0}], [("a", "1", "p", 4000)],
+    ...            "service")[0]["per_1k_calls"]
+    0.5
+    """
+    if by not in ("service", "version", "operation"):
+        return list(groups)
+    names = _KEYS[by]
+    counts: dict[tuple[str, ...], float] = defaultdict(float)
+    for service, version, operation, n in calls:
+        full = {"service": service, "version": version, "operation": operation}
+        counts[tuple(full[k] for k in names)] += n
+    out = []
+    for g in groups:
+        n = counts.get(tuple(g[k] for k in names), 0.0)
+        out.append(
+            {
+                **g,
+                "calls": round(n),
+                "per_call": g["amount"] / n if n else 0.0,
+                "per_1k_calls": 1000.0 * g["amount"] / n if n else 0.0,
+            }
+        )
+    return out

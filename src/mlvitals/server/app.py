@@ -20,7 +20,11 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from mlvitals import __version__
+from mlvitals.cost.budgets import load_budgets
+from mlvitals.cost.config import load_config
 from mlvitals.errors import HTTPError, StoreError
+from mlvitals.server.alerting.rules_source import rules_source
+from mlvitals.server.api import alerts as alerts_api
 from mlvitals.server.api import cost, ingest, lineage, meta, runs, serving
 from mlvitals.server.auth import token_table
 from mlvitals.server.dashboard import routes as dashboard
@@ -51,7 +55,11 @@ def create_app(
     tokens = token_table(settings.tokens, settings.tokens_file)
     metrics = ServerMetrics.create(registry)
 
-    load_probes(settings.probes_file)  # a broken probes file fails at start, not later
+    # A broken configuration file fails at start, not at the first request.
+    load_probes(settings.probes_file)
+    load_config(settings.rate_card or None)
+    load_budgets(settings.budgets_file or None)
+    rules_source(settings.rules_file)  # so does a broken rules file
 
     def attach(app: FastAPI, active: Store) -> AppState:
         if getattr(app.state, "mlvitals", None) is None:
@@ -103,6 +111,7 @@ def create_app(
     app.include_router(lineage.router)
     app.include_router(runs.router)
     app.include_router(cost.router)
+    app.include_router(alerts_api.router)
     app.include_router(dashboard.router)
     app.mount("/static/swagger", StaticFiles(directory=meta.swagger_dir()), name="swagger")
     app.mount("/static", StaticFiles(directory=dashboard.static_dir()), name="static")

@@ -1,4 +1,4 @@
-"""Background loops of the server: rollups and retention, uptime probes.
+"""Background loops of the server: rollups and retention, uptime probes, alert evaluation.
 
 Each loop runs until the server shuts down; one failing pass is logged and the loop goes on.
 Every server process runs them; over PostgreSQL, passes of several processes are idempotent.
@@ -12,6 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from mlvitals.cost.config import load_config
+from mlvitals.server.alerting.loop import run_alerting
+from mlvitals.server.cost_usage import roll_up_cost
 from mlvitals.server.deps import AppState
 from mlvitals.server.serving.prober import load_probes, run_prober
 from mlvitals.server.serving.rollup import Retention, apply_retention, roll_up
@@ -51,9 +54,15 @@ def start_loops(app: AppState) -> Loops:
     s = app.settings
     retention = Retention(s.retention_raw_days, s.retention_minute_days, s.retention_hour_days)
 
+    max_gap = load_config(s.rate_card or None).max_gap
+
     async def maintain() -> None:
         now = app.clock()
         await asyncio.to_thread(roll_up, app.store, now, late_seconds=s.late_seconds)
+        # Cost rollups read raw samples: roll them before retention deletes any.
+        await asyncio.to_thread(
+            roll_up_cost, app.store, now, late_seconds=s.late_seconds, max_gap=max_gap
+        )
         await asyncio.to_thread(apply_retention, app.store, now, retention)
 
     loops.tasks.append(
@@ -64,4 +73,5 @@ def start_loops(app: AppState) -> Loops:
         loops.tasks.append(
             asyncio.create_task(run_prober(app.store, targets, loops.stop, app.clock))
         )
+    loops.tasks.append(asyncio.create_task(run_alerting(app, loops.stop)))
     return loops
