@@ -7,21 +7,15 @@ from typing import Any
 import click
 
 from mlvitals.cli.options import setting_options, settings_from
+from mlvitals.settings import SETTINGS
+
+# Settings read by processes being monitored, or only safe in the environment (secrets).
+_NOT_FLAGS = {"run_id", "parent_step_id", "smtp_password"}
+SERVER_SETTINGS = tuple(s.name for s in SETTINGS if s.name not in _NOT_FLAGS)
 
 
 @click.command()
-@setting_options(
-    "db",
-    "host",
-    "port",
-    "tokens",
-    "tokens_file",
-    "insecure",
-    "max_body_bytes",
-    "pg_pool_size",
-    "shutdown_timeout",
-    "log_level",
-)
+@setting_options(*SERVER_SETTINGS)
 def serve(**options: Any) -> None:
     """Serve the API and the dashboard (default http://127.0.0.1:8765, SQLite mlvitals.db)."""
     from mlvitals.server.runner import build_server

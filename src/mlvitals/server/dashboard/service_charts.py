@@ -1,7 +1,9 @@
 """Chart series of a service page, from a :class:`ServiceView` (pure functions).
 
 Every series has a point for every step of the range; a step without data is ``None``,
-which the chart draws as a gap (no report is not the same as zero calls). Units are chosen
+which the chart draws as a gap (no report is not the same as zero calls). Rates are per
+whole step, as in ``GET /api/v1/services/{service}/series``, so the step still in
+progress shows what has arrived of it so far. Units are chosen
 for reading: latency and CPU time in milliseconds, memory in MiB, shares in percent.
 
 >>> from mlvitals.server.dashboard.service_view import ServiceView
@@ -38,7 +40,7 @@ def _series(
     y = []
     for t in steps:
         agg = points.get(t)
-        y.append(None if agg is None else value(agg.summary(view.seconds(t))))
+        y.append(None if agg is None else value(agg.summary(view.step)))
     return {"name": name, "x": steps, "y": y}
 
 
@@ -47,6 +49,14 @@ def _per_group(view: ServiceView, value: Callable[[dict[str, Any]], float | None
     if view.split == "none":
         return [_series(view, "all", view.by_step, value)]
     return [_series(view, label, points, value) for label, points in view.groups.items()]
+
+
+def _milliseconds(key: str) -> Callable[[dict[str, Any]], float | None]:
+    return lambda s: _scaled(s[key], 1000.0)
+
+
+def _failures_of(error_type: str) -> Callable[[dict[str, Any]], float | None]:
+    return lambda s: float(s["failures"].get(error_type, 0))
 
 
 def calls_per_second(view: ServiceView) -> list[Series]:
@@ -67,8 +77,7 @@ def latency(view: ServiceView) -> list[Series]:
     """p50, p90, p95 and p99 in milliseconds; with a split, the p99 of each group."""
     if view.split == "none":
         return [
-            _series(view, q, view.by_step, lambda s, q=q: _scaled(s[f"latency_{q}"], 1000.0))
-            for q in LATENCY_QUANTILES
+            _series(view, q, view.by_step, _milliseconds(f"latency_{q}")) for q in LATENCY_QUANTILES
         ]
     return _per_group(view, lambda s: _scaled(s["latency_p99"], 1000.0))
 
@@ -80,9 +89,7 @@ def failures_by_type(view: ServiceView) -> list[Series]:
     shown, rest = types[:MAX_ERROR_TYPES], set(types[MAX_ERROR_TYPES:])
     out = []
     for name in shown:
-        out.append(
-            _series(view, name, view.by_step, lambda s, name=name: s["failures"].get(name, 0))
-        )
+        out.append(_series(view, name, view.by_step, _failures_of(name)))
     if rest:
         out.append(
             _series(
@@ -100,9 +107,7 @@ def _instance_series(
 ) -> list[Series]:
     out = []
     for instance, points in sorted(view.instances.items()):
-        y = [
-            None if (p := points.get(t)) is None else value(p, view.seconds(t)) for t in view.steps
-        ]
+        y = [None if (p := points.get(t)) is None else value(p, view.step) for t in view.steps]
         if any(v is not None for v in y):
             out.append({"name": instance, "x": view.steps, "y": y})
     return out

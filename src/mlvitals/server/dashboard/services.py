@@ -56,6 +56,14 @@ SPLIT_LABELS = {
     "instance": "Instance",
     "operation": "Operation",
 }
+RANGE_LABELS = {
+    "15m": "last 15 minutes",
+    "1h": "last hour",
+    "6h": "last 6 hours",
+    "24h": "last 24 hours",
+    "7d": "last 7 days",
+    "30d": "last 30 days",
+}
 _PROBE_SEPARATORS = ("-", "_", ".", ":", "/", " ")
 _SECTION = next(s for s in SECTIONS if s.path == "/services")
 
@@ -90,7 +98,8 @@ class PageQuery:
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> PageQuery:
-        """
+        """Read ``range``, ``split``, ``version`` and ``instance``; an empty value is "all".
+
         >>> PageQuery.parse({"range": "6h", "split": "version", "version": "", "instance": "a"})
         PageQuery(range='6h', split='version', filters=Filters(version=None, instance='a'))
         """
@@ -187,6 +196,7 @@ def load_service(app: AppState, service: str, query: PageQuery) -> dict[str, Any
         "versions": [v for v in versions if v],
         "instance_names": instance_names,
         "clear_url": query.url(service, filters=Filters()),
+        "range_label": RANGE_LABELS.get(query.range, query.range),
         "start": tr.start,
         "end": tr.end,
         "step": tr.step,
