@@ -30,9 +30,7 @@ def only_window(memory: MemoryTransport, operation: str) -> dict[str, object]:
     return windows[0]
 
 
-def test_decorator_records_calls_latency_and_cpu(
-    monitor: Monitor, memory: MemoryTransport
-) -> None:
+def test_decorator_records_calls_latency_and_cpu(monitor: Monitor, memory: MemoryTransport) -> None:
     @monitor.track
     def predict(x: int) -> int:
         burn(0.01)
@@ -51,7 +49,7 @@ def test_decorator_records_calls_latency_and_cpu(
     assert w["calls"] == 5 and w["failures"] == {} and w["client_errors"] == 0
     c = cpu(w)
     # Each call burnt at least 10 ms of this thread's CPU, and not much more.
-    assert 0.01 <= c.min and c.max < 0.05
+    assert c.min >= 0.01 and c.max < 0.05
     assert w["cpu_seconds"] == pytest.approx(c.sum)
     assert latency(w).min >= 0.01
 
@@ -234,7 +232,12 @@ def test_generator_functions_are_refused(monitor: Monitor) -> None:
 def test_error_type_names() -> None:
     assert error_type(ValueError()) == "ValueError"
     assert error_type(ModelError()) == "tests.sdk.test_track.ModelError"
-    assert error_type(asyncio.TimeoutError()) == "TimeoutError"  # an alias of the builtin
+    assert error_type(asyncio.CancelledError()) == "asyncio.exceptions.CancelledError"
+
+    class Local(Exception):
+        pass
+
+    assert error_type(Local()) == "tests.sdk.test_track.test_error_type_names.<locals>.Local"
 
 
 def test_calls_after_close_are_discarded(memory: MemoryTransport) -> None:

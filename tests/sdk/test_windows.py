@@ -55,9 +55,7 @@ def test_calls_land_in_aligned_windows(memory: MemoryTransport, clock: FakeClock
     validate_wire(first + second + third)
 
     w1 = [r for r in first if r["kind"] == "serving_window"]
-    assert [(w["operation"], w["start"], w["length"]) for w in w1] == [
-        ("predict", 1003.0, 7.0)
-    ]
+    assert [(w["operation"], w["start"], w["length"]) for w in w1] == [("predict", 1003.0, 7.0)]
     assert w1[0]["calls"] == 4 and w1[0]["failures"] == {"TimeoutError": 1}
     lat = latency(w1[0])
     assert lat.sum == 1.75 and lat.min == 0.25 and lat.max == 0.5
@@ -136,9 +134,7 @@ def test_peak_in_flight_with_real_threads(monitor: Monitor, memory: MemoryTransp
 def test_no_call_is_lost_while_windows_rotate_under_load(memory: MemoryTransport) -> None:
     """Four threads call flat out while windows close one after another under them."""
     clock = FakeClock(1_000.0)  # window boundaries only; latency and CPU use real clocks
-    m = Monitor(
-        "svc", window=10.0, clock=clock, transport=memory, nvml=False, background=False
-    )
+    m = Monitor("svc", window=10.0, clock=clock, transport=memory, nvml=False, background=False)
     threads = 4
     done = [0] * threads
     cold_done = [0] * threads

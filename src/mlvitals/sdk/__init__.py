@@ -8,6 +8,7 @@
 >>> predict(1)
 1
 >>> monitor.close()
+True
 
 See ``docs/sdk.md``.
 """

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -41,10 +42,11 @@ def route_template(scope: Scope, entry_root_path: str) -> str | None:
     """The matched route's path template, with the paths of enclosing mounts in front."""
     route: Any = scope.get("route")
     path = getattr(route, "path", None)
-    if not isinstance(path, str):
-        return None
     root = scope.get("root_path", "") or ""
     prefix = root[len(entry_root_path) :] if root.startswith(entry_root_path) else ""
+    if not isinstance(path, str):
+        # FastAPI records no route for a mount; the mount's path is in root_path.
+        return prefix or None
     if hasattr(route, "routes"):
         if route.routes:
             return None  # a mounted router that matched nothing: its 404
@@ -70,6 +72,7 @@ class AsgiMiddleware:
     >>> async def app(scope, receive, send): ...
     >>> wrapped = AsgiMiddleware(app, monitor=monitor)   # or monitor.asgi(app)
     >>> monitor.close()
+    True
 
     With FastAPI or Starlette: ``app.add_middleware(AsgiMiddleware, monitor=monitor)``.
     """
@@ -101,8 +104,12 @@ class AsgiMiddleware:
                 ex.cpu = steps.cpu_so_far() if steps is not None else None
 
         try:
-            steps = CpuMeasured(self.app(scope, receive, send_last_byte), probe.cpu_timer)  # type: ignore[arg-type]
-            await steps
+            handling = self.app(scope, receive, send_last_byte)
+            if inspect.iscoroutine(handling):
+                steps = CpuMeasured(handling, probe.cpu_timer)
+                await steps
+            else:  # some other awaitable: timed, but its CPU steps cannot be followed
+                await handling
         except BaseException as exc:
             self._record(scope, entry_root, t0, ex, steps, error_type(exc))
             raise

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mlvitals.sdk.gpu import GpuReading
 from mlvitals.sdk.recorder import OTHER, Recorder, Taken
 from mlvitals.sdk.resources import ResourceSampler, Tick
 from mlvitals.sdk.windows import OpAggregate, window_record
@@ -41,7 +42,7 @@ class Snapshot:
 
     operations: dict[str, OpAggregate]
     rss_bytes: int | None
-    gpus: tuple[Any, ...]
+    gpus: tuple[GpuReading, ...]
 
     @property
     def folded_calls(self) -> int:

@@ -74,12 +74,17 @@ class GpuSampler:
 
     def __init__(self, nvml: Any = None, pid: int | None = None) -> None:
         self.pid = os.getpid() if pid is None else pid
+        self._source = nvml
+        self._started = nvml is False  # False: never start
         self._nvml: Any = None
         self._handles: list[Any] = []
         self._names: list[str] = []
         self._last_seen: list[int] = []
-        if nvml is False:
-            return
+
+    def _start(self) -> None:
+        """Load and initialise NVML on first use, on the collector thread (after a fork too)."""
+        self._started = True
+        nvml = self._source
         if nvml is None:
             try:
                 import pynvml
@@ -100,6 +105,8 @@ class GpuSampler:
 
     @property
     def enabled(self) -> bool:
+        if not self._started:
+            self._start()
         return self._nvml is not None and bool(self._handles)
 
     def read(self) -> list[GpuReading]:

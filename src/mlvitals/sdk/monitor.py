@@ -53,6 +53,7 @@ class Monitor:
     >>> with monitor.track("preprocess"):
     ...     pass
     >>> monitor.close()
+    True
 
     Arguments:
         service, version: what is being served (1-200 and 0-200 characters).
@@ -217,9 +218,9 @@ class Monitor:
 
     def metrics_app(self) -> Any:
         """An ASGI app serving the Prometheus exposition (mount it at ``/metrics``)."""
-        from prometheus_client import make_asgi_app
+        from mlvitals.sdk.prometheus import metrics_asgi_app
 
-        return make_asgi_app(self.prometheus_registry)
+        return metrics_asgi_app(self.prometheus_registry)
 
     def metrics_wsgi_app(self) -> Any:
         """A WSGI app serving the Prometheus exposition."""

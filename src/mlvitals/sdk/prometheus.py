@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -134,3 +134,25 @@ class MonitorCollector(_PromCollector):
 def _le(bound: float) -> str:
     """A bucket's ``le`` label as Prometheus writes it: ``+Inf``, ``0.5``, ``1.0``."""
     return "+Inf" if bound == math.inf else repr(float(bound))
+
+
+def metrics_asgi_app(registry: Any) -> Any:
+    """prometheus-client's ASGI app, plus the lifespan protocol so it can run on its own
+    (under uvicorn, or a test client) as well as mounted at ``/metrics``."""
+    from prometheus_client import make_asgi_app
+
+    inner = make_asgi_app(registry)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "lifespan":
+            await inner(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return app

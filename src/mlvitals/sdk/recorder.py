@@ -219,13 +219,18 @@ class Recorder:
         return taken
 
     def peek(self) -> Taken:
-        """A copy of what the threads hold now, without taking it (for a scrape)."""
+        """A copy of what the threads hold now, without taking it (for a scrape).
+
+        Tables set aside by the last take are included: their calls are in no window yet.
+        Call it under the same lock as ``take``.
+        """
         taken = Taken()
         with self._lock:
-            buffers = list(self._buffers)
-        for buf in buffers:
+            tables = [buf.table for buf in self._buffers]
+        tables += [table for _, table, _ in self._set_aside]
+        for table in tables:
             seen: set[int] = set()
-            for s in list(buf.table.values()):
+            for s in list(table.values()):
                 if id(s) in seen:
                     continue
                 seen.add(id(s))

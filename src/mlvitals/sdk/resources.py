@@ -5,7 +5,8 @@ Two kinds of reading:
 - a cheap *tick* (every second by default): RSS and GPU readings, from which each window
   gets its peak RSS, GPU busy seconds and peak GPU memory;
 - a full *instance sample* once per window: process CPU %, RSS, host memory, open file
-  descriptors, process start time and per-GPU readings.
+  descriptors, process start time, the CPU cores and memory the instance is allowed (its
+  cgroup limits, or the host's) and per-GPU readings.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import psutil
 
+from mlvitals.sdk.allocation import Allocation
 from mlvitals.sdk.gpu import GpuReading, GpuSampler
 
 log = logging.getLogger("mlvitals.sdk")
@@ -44,9 +46,15 @@ class Tick:
 class ResourceSampler:
     """Reads this process's resources with psutil, and GPUs with a :class:`GpuSampler`."""
 
-    def __init__(self, gpu: GpuSampler | None = None, pid: int | None = None) -> None:
+    def __init__(
+        self,
+        gpu: GpuSampler | None = None,
+        pid: int | None = None,
+        allocation: Allocation | None = None,
+    ) -> None:
         self._process = psutil.Process(pid)
         self._gpu = gpu if gpu is not None else GpuSampler(nvml=False)
+        self._allocation = allocation if allocation is not None else Allocation()
         self._last_gpus: tuple[GpuReading, ...] = ()
         self._start: float | None = _try(self._process.create_time)
         # The first cpu_percent() call only sets the baseline for the next one.
@@ -78,6 +86,7 @@ class ResourceSampler:
             "time": time,
         }
         mem = _try(psutil.virtual_memory)
+        cores, allocated_memory = self._allocation.read()
         values = {
             "process_start": self._start,
             "cpu_percent": _try(lambda: float(p.cpu_percent(None))),
@@ -86,6 +95,8 @@ class ResourceSampler:
             "host_memory_used_bytes": int(mem.total - mem.available) if mem else None,
             "host_memory_total_bytes": int(mem.total) if mem else None,
             "open_fds": _try(_open_fds(p)),
+            "cpu_cores_allocated": cores,
+            "memory_allocated_bytes": allocated_memory,
         }
         record.update({k: v for k, v in values.items() if v is not None})
         record["gpus"] = [g.to_wire() for g in self._last_gpus]

@@ -4,8 +4,8 @@
   (``"GET /items/<int:item_id>"``), read while Flask's request is alive; for other
   frameworks pass ``route=`` a function of the WSGI environ. Unmatched requests count as
   ``"GET (unmatched)"``; the raw path is never used.
-- latency: until the server closes the response iterable (PEP 3333 ``close()``), after the
-  last byte, so streamed responses are timed in full.
+- latency: until the response iterable is exhausted (the last byte) or closed (PEP 3333
+  ``close()``), whichever comes first, so streamed responses are timed in full.
 - CPU: the handling thread's CPU time over the same span (up to the app's return if the
   iterable is closed on another thread).
 - outcome: an exception is a failure with its type; 5xx a failure ``"HTTP 500"``; 4xx a
@@ -34,12 +34,36 @@ def flask_route(environ: Environ) -> str | None:
     return template if isinstance(template, str) else None
 
 
+def _url_map_matcher(app: Any) -> Callable[[Environ], str | None] | None:
+    """For a Flask app (or its ``wsgi_app``): match a request against its URL map.
+
+    Used when the request is gone before the route was read: an exception that Flask
+    propagates ends the request before any response starts.
+    """
+    url_map = getattr(app, "url_map", None) or getattr(
+        getattr(app, "__self__", None), "url_map", None
+    )
+    if url_map is None or not hasattr(url_map, "bind_to_environ"):
+        return None
+
+    def match(environ: Environ) -> str | None:
+        try:
+            rule, _ = url_map.bind_to_environ(environ).match(return_rule=True)
+        except Exception:  # NotFound, MethodNotAllowed, RequestRedirect
+            return None
+        template = getattr(rule, "rule", None)
+        return template if isinstance(template, str) else None
+
+    return match
+
+
 class _Exchange:
     __slots__ = (
         "c0",
         "c_returned",
         "done",
         "environ",
+        "fallback",
         "probe",
         "route",
         "status",
@@ -48,10 +72,17 @@ class _Exchange:
         "thread",
     )
 
-    def __init__(self, probe: Probe, environ: Environ, route: Callable[[Environ], str | None]):
+    def __init__(
+        self,
+        probe: Probe,
+        environ: Environ,
+        route: Callable[[Environ], str | None],
+        fallback: Callable[[Environ], str | None] | None,
+    ):
         self.probe = probe
         self.environ = environ
         self.route = route
+        self.fallback = fallback
         self.status: int | None = None
         self.template: str | None = None
         self.done = False
@@ -78,6 +109,11 @@ class _Exchange:
             c1 = self.c_returned if self.c_returned is not None else self.c0
         cpu = max(c1 - self.c0, 0.0)
         self.resolve()
+        if self.template is None and self.fallback is not None:
+            try:
+                self.template = self.fallback(self.environ)
+            except Exception:
+                self.template = None
         op = http_operation(str(self.environ.get("REQUEST_METHOD", "")), self.template)
         status = self.status
         if error is None and (status is None or status >= 500):
@@ -105,6 +141,7 @@ class _Body:
         except BaseException as exc:
             self._ex.finish(error_type(exc))
             raise
+        self._ex.finish(None)  # the last byte is out; close() may come later, or never
 
     def close(self) -> None:
         try:
@@ -126,6 +163,7 @@ class WsgiMiddleware:
     >>> monitor = Monitor("fraud-model", background=False)
     >>> app.wsgi_app = monitor.wsgi(app.wsgi_app)   # or WsgiMiddleware(app.wsgi_app, monitor)
     >>> monitor.close()
+    True
     """
 
     def __init__(
@@ -138,9 +176,10 @@ class WsgiMiddleware:
         self.app = app
         self._probe: Probe = monitor._probe
         self._route = route
+        self._fallback = _url_map_matcher(app) if route is flask_route else None
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        ex = _Exchange(self._probe, environ, self._route)
+        ex = _Exchange(self._probe, environ, self._route, self._fallback)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             try:

@@ -14,6 +14,7 @@ merging sketches of parts equals sketching the whole.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from math import ceil, inf, log
@@ -209,47 +210,21 @@ class QuantileSketch:
             "bins": dense,
         }
 
+    @staticmethod
+    def check_dict(data: Any) -> None:
+        """Check :meth:`to_dict`'s form without building a sketch (the ingest path).
+
+        Raises ValueError naming the field that is wrong.
+        """
+        _checked(data)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> QuantileSketch:
         """Rebuild a sketch from :meth:`to_dict`'s form, checking every field.
 
         Raises ValueError naming the field that is wrong.
         """
-        if not isinstance(data, Mapping):
-            raise ValueError(f"a sketch must be an object, got {type(data).__name__}")
-        missing = [k for k in _KEYS if k not in data]
-        extra = sorted(str(k) for k in data if k not in _KEYS)
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append("missing " + ", ".join(missing))
-            if extra:
-                parts.append("unknown " + ", ".join(extra))
-            raise ValueError(f"sketch fields: {'; '.join(parts)}")
-        alpha = _check_alpha(data["alpha"])
-        count = _check_count("count", data["count"])
-        zero = _check_count("zero", data["zero"])
-        offset = data["offset"]
-        if type(offset) is not int or abs(offset) > _MAX_OFFSET:
-            raise ValueError(f"sketch offset must be an integer, got {offset!r}")
-        bins = data["bins"]
-        if not isinstance(bins, list):
-            raise ValueError(f"sketch bins must be a list of counts, got {type(bins).__name__}")
-        if len(bins) > MAX_BINS:
-            raise ValueError(f"sketch has {len(bins)} bins, more than the {MAX_BINS} allowed")
-        for n in bins:
-            _check_count("bins entry", n)
-        total = zero + sum(bins)
-        if total != count:
-            raise ValueError(f"sketch count is {count} but zero + bins add up to {total}")
-        total_sum = _check_value("sum", data["sum"])
-        low = _check_value("min", data["min"])
-        high = _check_value("max", data["max"])
-        if low > high:
-            raise ValueError(f"sketch min {low} is above its max {high}")
-        if count == 0 and (total_sum or low or high):
-            raise ValueError("an empty sketch must have sum, min and max 0")
-
+        alpha, count, zero, offset, bins, total_sum, low, high = _checked(data)
         sketch = cls(alpha)
         for k, n in enumerate(bins):
             if n:
@@ -276,6 +251,53 @@ class QuantileSketch:
 
     def __repr__(self) -> str:
         return f"QuantileSketch(alpha={self._alpha}, count={self._count})"
+
+
+def _checked(
+    data: Any,
+) -> tuple[float, int, int, int, list[int], float, float, float]:
+    if not isinstance(data, Mapping):
+        raise ValueError(f"a sketch must be an object, got {type(data).__name__}")
+    missing = [k for k in _KEYS if k not in data]
+    extra = sorted(str(k) for k in data if k not in _KEYS)
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if extra:
+            parts.append("unknown " + ", ".join(extra))
+        raise ValueError(f"sketch fields: {'; '.join(parts)}")
+    alpha = _check_alpha(data["alpha"])
+    count = _check_count("count", data["count"])
+    zero = _check_count("zero", data["zero"])
+    offset = data["offset"]
+    if type(offset) is not int or abs(offset) > _MAX_OFFSET:
+        raise ValueError(f"sketch offset must be an integer, got {offset!r}")
+    bins = data["bins"]
+    if not isinstance(bins, list):
+        raise ValueError(f"sketch bins must be a list of counts, got {type(bins).__name__}")
+    if len(bins) > MAX_BINS:
+        raise ValueError(f"sketch has {len(bins)} bins, more than the {MAX_BINS} allowed")
+    try:
+        # array() checks every entry is an integer at C speed: this runs per ingested window.
+        counts = array("q", bins)
+    except (TypeError, OverflowError):
+        for n in bins:
+            _check_count("bins entry", n)
+        raise ValueError("sketch bins entries must be 64-bit integers") from None
+    if counts and min(counts) < 0:
+        raise ValueError(f"sketch bins entry must not be negative, got {min(counts)}")
+    total = zero + sum(counts)
+    if total != count:
+        raise ValueError(f"sketch count is {count} but zero + bins add up to {total}")
+    total_sum = _check_value("sum", data["sum"])
+    low = _check_value("min", data["min"])
+    high = _check_value("max", data["max"])
+    if low > high:
+        raise ValueError(f"sketch min {low} is above its max {high}")
+    if count == 0 and (total_sum or low or high):
+        raise ValueError("an empty sketch must have sum, min and max 0")
+    return alpha, count, zero, offset, bins, total_sum, low, high
 
 
 def _check_alpha(alpha: Any) -> float:

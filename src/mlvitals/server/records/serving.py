@@ -7,9 +7,9 @@ of :class:`mlvitals.sketches.QuantileSketch` (``to_dict``/``from_dict``).
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mlvitals.server.records.registry import RecordKind, register
@@ -24,7 +24,7 @@ class _Record(BaseModel):
 def _check_sketch(value: dict[str, Any]) -> dict[str, Any]:
     from mlvitals.sketches import QuantileSketch
 
-    QuantileSketch.from_dict(value)  # raises ValueError with the reason
+    QuantileSketch.check_dict(value)  # raises ValueError with the reason
     return value
 
 
@@ -76,9 +76,9 @@ def _window_row(r: ServingWindow) -> dict[str, Any]:
         "calls": r.calls,
         "errors": sum(r.failures.values()),
         "client_errors": r.client_errors,
-        "failures": json.dumps(r.failures, separators=(",", ":")),
-        "latency": json.dumps(r.latency, separators=(",", ":")),
-        "cpu": json.dumps(r.cpu, separators=(",", ":")),
+        "failures": orjson.dumps(r.failures).decode(),
+        "latency": orjson.dumps(r.latency).decode(),
+        "cpu": orjson.dumps(r.cpu).decode(),
         "cpu_seconds": r.cpu_seconds,
         "peak_rss_bytes": r.peak_rss_bytes,
         "gpu_busy_seconds": r.gpu_busy_seconds,
@@ -132,7 +132,7 @@ def _sample_row(r: InstanceSample) -> dict[str, Any]:
         "open_fds": r.open_fds,
         "cpu_cores_allocated": r.cpu_cores_allocated,
         "memory_allocated_bytes": r.memory_allocated_bytes,
-        "gpus": json.dumps([g.model_dump(exclude_none=True) for g in r.gpus]),
+        "gpus": orjson.dumps([g.model_dump(exclude_none=True) for g in r.gpus]).decode(),
     }
 
 

@@ -1,0 +1,271 @@
+"""ASGI and WSGI middleware on real Starlette, FastAPI and Flask apps and test clients."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, HTTPException
+from flask import Flask, Response, abort, stream_with_context
+from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.testclient import TestClient
+
+from mlvitals import Monitor
+from mlvitals.sdk import AsgiMiddleware
+from tests.sdk.conftest import MemoryTransport, latency, validate_wire
+
+
+class ModelError(Exception):
+    pass
+
+
+def summary(memory: MemoryTransport) -> dict[str, tuple[int, dict[str, int], int]]:
+    """operation -> (calls, failures, client errors), over all windows."""
+    out: dict[str, tuple[int, dict[str, int], int]] = {}
+    for w in memory.windows():
+        calls, failures, client = out.get(w["operation"], (0, {}, 0))
+        merged = dict(failures)
+        for k, v in w["failures"].items():
+            merged[k] = merged.get(k, 0) + v
+        out[w["operation"]] = (calls + w["calls"], merged, client + w["client_errors"])
+    return out
+
+
+# -- Starlette -----------------------------------------------------------------------------
+
+
+async def item(request: Request) -> JSONResponse:
+    return JSONResponse({"id": request.path_params["item_id"]})
+
+
+async def boom(request: Request) -> JSONResponse:
+    raise ModelError("broken")
+
+
+async def busy(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("busy", status_code=503)
+
+
+async def bad(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("bad", status_code=422)
+
+
+async def stream(request: Request) -> StreamingResponse:
+    async def chunks() -> Any:
+        for _ in range(3):
+            await asyncio.sleep(0.03)
+            yield b"chunk"
+
+    return StreamingResponse(chunks())
+
+
+def sync_user(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(request.path_params["uid"])
+
+
+def starlette_app() -> Starlette:
+    return Starlette(
+        routes=[
+            Route("/items/{item_id:int}", item),
+            Route("/boom", boom),
+            Route("/busy", busy),
+            Route("/bad", bad),
+            Route("/stream", stream),
+            Mount("/api", routes=[Route("/users/{uid}", sync_user)]),
+            Mount("/static", app=PlainTextResponse("a file")),  # an app that is no router
+        ]
+    )
+
+
+@pytest.fixture
+def starlette_client(monitor: Monitor) -> Iterator[TestClient]:
+    with TestClient(monitor.asgi(starlette_app()), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_starlette_operations_are_route_templates(
+    starlette_client: TestClient, monitor: Monitor, memory: MemoryTransport
+) -> None:
+    c = starlette_client
+    for i in range(3):
+        assert c.get(f"/items/{i}").json() == {"id": i}
+    assert c.get("/boom").status_code == 500
+    assert c.get("/busy").status_code == 503
+    assert c.get("/bad").status_code == 422
+    assert c.get("/nope").status_code == 404
+    assert c.get("/api/users/42").text == "42"
+    assert c.get("/api/users/43").text == "43"
+    assert c.get("/api/nothing").status_code == 404
+    assert c.post("/items/1").status_code == 405
+    assert c.request("BREW", "/items/1").status_code == 405
+    assert c.get("/static/css/site.css").text == "a file"
+    monitor.flush()
+    validate_wire(memory.records)
+    assert summary(memory) == {
+        "GET /items/{item_id:int}": (3, {}, 0),
+        "GET /boom": (1, {"tests.sdk.test_middleware.ModelError": 1}, 0),
+        "GET /busy": (1, {"HTTP 503": 1}, 0),
+        "GET /bad": (1, {}, 1),
+        "GET (unmatched)": (2, {}, 2),
+        "GET /api/users/{uid}": (2, {}, 0),
+        "POST /items/{item_id:int}": (1, {}, 1),
+        "OTHER /items/{item_id:int}": (1, {}, 1),
+        "GET /static": (1, {}, 0),
+    }
+
+
+def test_streaming_responses_are_timed_to_the_last_byte(
+    starlette_client: TestClient, monitor: Monitor, memory: MemoryTransport
+) -> None:
+    started = time.perf_counter()
+    assert starlette_client.get("/stream").content == b"chunk" * 3
+    elapsed = time.perf_counter() - started
+    monitor.flush()
+    (w,) = memory.windows("GET /stream")
+    # Three 30 ms pauses between chunks are inside the measured time.
+    assert 0.09 <= latency(w).max <= elapsed * 1.01
+
+
+def test_non_http_scopes_pass_through(monitor: Monitor, memory: MemoryTransport) -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    asyncio.run(monitor.asgi(app)({"type": "lifespan"}, None, None))  # type: ignore[arg-type]
+    monitor.flush()
+    assert seen == ["lifespan"] and memory.windows() == []
+
+
+# -- FastAPI -------------------------------------------------------------------------------
+
+
+class Features(BaseModel):
+    values: list[float]
+
+
+def fastapi_app(monitor: Monitor) -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(AsgiMiddleware, monitor=monitor)
+
+    @app.get("/models/{name}")
+    async def model(name: str) -> dict[str, str]:
+        if name == "missing":
+            raise HTTPException(status_code=404, detail="no such model")
+        return {"name": name}
+
+    @app.post("/score")
+    def score(features: Features) -> dict[str, float]:
+        if not features.values:
+            raise ModelError("empty")
+        return {"score": sum(features.values)}
+
+    app.mount("/metrics", monitor.metrics_app())
+    return app
+
+
+def test_fastapi_middleware(monitor: Monitor, memory: MemoryTransport) -> None:
+    with TestClient(fastapi_app(monitor), raise_server_exceptions=False) as c:
+        assert c.get("/models/iris").json() == {"name": "iris"}
+        assert c.get("/models/missing").status_code == 404
+        assert c.post("/score", json={"values": [1, 2]}).json() == {"score": 3.0}
+        assert c.post("/score", json={"values": "x"}).status_code == 422
+        assert c.post("/score", json={"values": []}).status_code == 500
+        assert "mlvitals_calls_total" in c.get("/metrics/").text
+    monitor.flush()
+    validate_wire(memory.records)
+    assert summary(memory) == {
+        "GET /models/{name}": (2, {}, 1),
+        "POST /score": (3, {"tests.sdk.test_middleware.ModelError": 1}, 1),
+        "GET /metrics": (1, {}, 0),
+    }
+
+
+# -- Flask ---------------------------------------------------------------------------------
+
+
+def flask_app() -> Flask:
+    app = Flask("mlvitals-test")
+
+    @app.get("/items/<int:item_id>")
+    def get_item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    @app.post("/predict")
+    def predict() -> dict[str, str]:
+        raise ModelError("broken")
+
+    @app.get("/forbidden")
+    def forbidden() -> str:
+        abort(403)
+
+    @app.get("/stream")
+    def stream() -> Response:
+        def chunks() -> Iterator[str]:
+            for _ in range(3):
+                time.sleep(0.03)
+                yield "chunk"
+
+        return Response(stream_with_context(chunks()))
+
+    return app
+
+
+def test_flask_middleware(monitor: Monitor, memory: MemoryTransport) -> None:
+    app = flask_app()
+    app.wsgi_app = monitor.wsgi(app.wsgi_app)  # type: ignore[method-assign]
+    c = app.test_client()
+    # buffered: the client reads and closes each response the way a WSGI server does.
+    for i in range(3):
+        assert c.get(f"/items/{i}", buffered=True).json == {"id": i}
+    assert c.post("/predict", buffered=True).status_code == 500  # Flask's answer to it
+    assert c.get("/forbidden", buffered=True).status_code == 403
+    assert c.get("/nowhere", buffered=True).status_code == 404
+    started = time.perf_counter()
+    assert c.get("/stream", buffered=True).data == b"chunk" * 3
+    elapsed = time.perf_counter() - started
+    monitor.flush()
+    validate_wire(memory.records)
+    assert summary(memory) == {
+        "GET /items/<int:item_id>": (3, {}, 0),
+        "POST /predict": (1, {"HTTP 500": 1}, 0),
+        "GET /forbidden": (1, {}, 1),
+        "GET (unmatched)": (1, {}, 1),
+        "GET /stream": (1, {}, 0),
+    }
+    (w,) = memory.windows("GET /stream")
+    assert 0.09 <= latency(w).max <= elapsed * 1.01
+
+
+def test_flask_propagated_exceptions_are_recorded_by_type(
+    monitor: Monitor, memory: MemoryTransport
+) -> None:
+    app = flask_app()
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    app.wsgi_app = monitor.wsgi(app.wsgi_app)  # type: ignore[method-assign]
+    with pytest.raises(ModelError):
+        app.test_client().post("/predict", buffered=True)
+    monitor.flush()
+    assert summary(memory) == {"POST /predict": (1, {"tests.sdk.test_middleware.ModelError": 1}, 0)}
+
+
+def test_wsgi_route_hook_for_other_frameworks(monitor: Monitor, memory: MemoryTransport) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    wrapped = monitor.wsgi(app, route=lambda environ: "/orders/{id}")
+    statuses: list[str] = []
+    body = wrapped({"REQUEST_METHOD": "GET"}, lambda s, h, e=None: statuses.append(s))
+    assert b"".join(body) == b"ok"
+    body.close()  # type: ignore[attr-defined]
+    monitor.flush()
+    assert statuses == ["200 OK"]
+    assert summary(memory) == {"GET /orders/{id}": (1, {}, 0)}
