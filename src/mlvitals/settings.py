@@ -208,7 +208,7 @@ class Settings:
     db: str = "mlvitals.db"
     host: str = "127.0.0.1"
     port: int = 8765
-    tokens: str = ""
+    tokens: str = field(default="", repr=False)
     tokens_file: str = ""
     insecure: bool = False
     max_body_bytes: int = 16 * 1024 * 1024
@@ -229,7 +229,7 @@ class Settings:
     rules_file: str = ""
     alert_interval: float = 15.0
     external_url: str = ""
-    smtp_password: str = ""
+    smtp_password: str = field(default="", repr=False)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> Settings:

@@ -23,6 +23,8 @@ def parse_duration(value: object) -> float:
         seconds = float(value)
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
+        if text.startswith("-"):
+            raise ValueError(f"a duration cannot be negative, got {value!r}")
         if re.fullmatch(r"\d+(\.\d+)?", text):
             seconds = float(text)
         else:

@@ -46,6 +46,13 @@ class Route:
     routes: tuple[Route, ...] = ()
     key: str = "{}"
 
+    def __post_init__(self) -> None:
+        # Children's keys extend their parent's: the group keys of two routes never clash.
+        keyed = tuple(
+            replace(c, key=f"{self.key}/{{{', '.join(map(str, c.matchers))}}}") for c in self.routes
+        )
+        object.__setattr__(self, "routes", keyed)
+
     def match(self, labels: Labels) -> list[Route]:
         """The routes that take an alert with ``labels`` (the deepest matching ones)."""
         if not matches_all(self.matchers, labels):
@@ -99,7 +106,6 @@ def parse_route(
     if r.failed:
         return None
     base = parent or Route(receiver or "")
-    key = base.key if parent is None else f"{parent.key}/{{{', '.join(map(str, matchers))}}}"
     route = replace(
         base,
         receiver=receiver or base.receiver,
@@ -109,7 +115,6 @@ def parse_route(
         repeat_interval=repeat_interval if repeat_interval is not None else base.repeat_interval,
         continue_=bool(cont),
         routes=(),
-        key=key,
     )
     parsed = []
     for i, child in enumerate(children):

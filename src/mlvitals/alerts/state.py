@@ -8,6 +8,7 @@ episode of the same label set gets a new id, so acknowledgements and history sta
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,10 @@ class Sample:
     value: float
     holds: bool | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _json_number(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def episode_id(rule: str, fingerprint: str, active_at: float) -> str:
@@ -64,7 +69,7 @@ class AlertState:
             "state": self.state,
             "labels": dict(self.labels),
             "annotations": dict(self.annotations),
-            "value": self.value,
+            "value": _json_number(self.value),
             "active_at": self.active_at,
             "fired_at": self.fired_at,
             "resolved_at": self.resolved_at,
@@ -97,5 +102,5 @@ class Transition:
             "from": self.from_state,
             "to": self.to_state,
             "time": self.time,
-            "value": self.value,
+            "value": _json_number(self.value),
         }

@@ -41,6 +41,11 @@ def _register() -> None:
     main.add_command(runs.runs)
     main.add_command(cost.cost)
 
+    from mlvitals.cli import alerts
+
+    main.add_command(alerts.alerts)
+    main.add_command(alerts.rules)
+
     from mlvitals.cli import quality
 
     main.add_command(quality.profile_cmd)

@@ -16,6 +16,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -32,6 +33,8 @@ from mlvitals.sketches import DEFAULT_BOUNDS
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
+
+    from mlvitals.pipelines.tracker import RunTracker
 
 log = logging.getLogger("mlvitals.sdk")
 
@@ -144,6 +147,7 @@ class Monitor:
             self._collector, self._ship, tick_interval=min(tick, window), clock=clock
         )
         self._registry: CollectorRegistry | None = None
+        self._tracker: RunTracker | None = None
         if registry is not None:
             self._registry = registry
             registry.register(self._prometheus_collector())
@@ -227,6 +231,55 @@ class Monitor:
         from prometheus_client import make_wsgi_app
 
         return make_wsgi_app(self.prometheus_registry)
+
+    # -- pipeline and training runs ---------------------------------------------------------------
+
+    def run(
+        self,
+        pipeline: str,
+        *,
+        kind: str = "data",
+        scheduled_at: float | datetime | None = None,
+        trigger: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """A tracked run of ``pipeline`` (context manager yielding the run, or decorator),
+        whose records ship in this monitor's batches. See ``docs/pipelines.md``.
+
+        >>> records = []
+        >>> class Keep:
+        ...     def send(self, batch): records.extend(batch)
+        ...     def flush(self, timeout): return True
+        ...     def close(self, timeout): return True
+        ...     def after_fork(self): pass
+        >>> monitor = Monitor("trainer", transport=Keep(), background=False)
+        >>> with monitor.run("retrain-fraud", kind="training", trigger="manual") as run:
+        ...     with run.step("fit"):
+        ...         run.set_model_version("1.4.0")
+        >>> run.state, sorted({r["kind"] for r in records})
+        ('succeeded', ['environment', 'run', 'step'])
+        >>> monitor.close()
+        True
+        """
+        return self._runs().run(
+            pipeline, kind=kind, scheduled_at=scheduled_at, trigger=trigger, params=params
+        )
+
+    def step(self, name: str) -> Any:
+        """A step of the current run (context manager yielding the step, or decorator)."""
+        return self._runs().step(name)
+
+    def _runs(self) -> RunTracker:
+        with self._lock:
+            if self._tracker is None:
+                from mlvitals.pipelines.tracker import RunTracker
+
+                self._tracker = RunTracker(self._emit_run_record)
+            return self._tracker
+
+    def _emit_run_record(self, record: dict[str, Any]) -> None:
+        if self._transport is not None:
+            self._transport.send([record])
 
     # -- windows, shipping and shutdown ----------------------------------------------------------
 

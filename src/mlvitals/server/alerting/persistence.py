@@ -127,7 +127,8 @@ def load_history(
     store: Store, *, since: float | None = None, limit: int = 200, alert_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Transitions, newest first."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if since is not None:
         clauses.append("time >= ?")
         params.append(since)
@@ -154,9 +155,14 @@ def load_history(
     ]
 
 
-def save_rule_health(store: Store, health: Mapping[str, tuple[float, float, int, str | None]]) -> None:
+def save_rule_health(
+    store: Store, health: Mapping[str, tuple[float, float, int, str | None]]
+) -> None:
     """Per rule: (evaluated at, seconds it took, samples, error or None)."""
-    rows = [(rule, at, seconds, samples, error) for rule, (at, seconds, samples, error) in health.items()]
+    rows = [
+        (rule, at, seconds, samples, error)
+        for rule, (at, seconds, samples, error) in health.items()
+    ]
     if rows:
         store.execute_many(
             "INSERT INTO alert_rule_health (rule, evaluated_at, seconds, samples, error)"

@@ -81,6 +81,13 @@ MIGRATIONS: list[Migration] = [
                 acked_by TEXT NOT NULL,
                 comment TEXT NOT NULL
             )""",
+            """CREATE TABLE alert_rule_health (
+                rule TEXT PRIMARY KEY,
+                evaluated_at DOUBLE PRECISION NOT NULL,
+                seconds DOUBLE PRECISION NOT NULL,
+                samples BIGINT NOT NULL,
+                error TEXT
+            )""",
             # Only the process holding the lease evaluates and notifies, so N servers over
             # one PostgreSQL database send each notification once.
             """CREATE TABLE alert_lease (

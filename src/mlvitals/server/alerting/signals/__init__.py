@@ -7,11 +7,11 @@
 from __future__ import annotations
 
 from mlvitals.server.alerting.signals.base import Signal, SignalUnavailable
-from mlvitals.server.alerting.signals.budget import budget_signal
+from mlvitals.server.alerting.signals.budget import budget_signal, budget_signal_for
 from mlvitals.server.alerting.signals.environment import environment_signal
+from mlvitals.server.alerting.signals.liveness import absence_signal, availability_signal
 from mlvitals.server.alerting.signals.pipelines import pipeline_signal
 from mlvitals.server.alerting.signals.quality import check_signal, drift_signal
-from mlvitals.server.alerting.signals.liveness import absence_signal, availability_signal
 from mlvitals.server.alerting.signals.serving import burn_rate_signal, serving_signal
 
 SIGNALS: dict[str, Signal] = {
@@ -26,4 +26,4 @@ SIGNALS: dict[str, Signal] = {
     "budget": budget_signal,
 }
 
-__all__ = ["SIGNALS", "Signal", "SignalUnavailable"]
+__all__ = ["SIGNALS", "Signal", "SignalUnavailable", "budget_signal_for"]

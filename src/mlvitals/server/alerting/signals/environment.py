@@ -29,7 +29,9 @@ def environment_signal(store: Store, rule: Rule, now: float) -> list[Sample]:
         lines = diff_environments(before, after).lines()
         if not lines:
             continue
-        shown = lines[:_MAX_LINES] + ([f"... {len(lines) - _MAX_LINES} more"] if len(lines) > _MAX_LINES else [])
+        shown = lines[:_MAX_LINES] + (
+            [f"... {len(lines) - _MAX_LINES} more"] if len(lines) > _MAX_LINES else []
+        )
         info = {
             "run_id": new.run_id,
             "previous_run_id": old.run_id,

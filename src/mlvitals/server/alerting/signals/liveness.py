@@ -19,7 +19,7 @@ def absence_signal(store: Store, rule: Rule, now: float) -> list[Sample]:
         rows = [r for r in rows if r["instance"] == spec.selector.instance]
     seen: dict[tuple[str, ...], float] = {}
     for r in rows:
-        key = (r["service"], r["instance"]) if spec.group_by else (r["service"],)
+        key: tuple[str, ...] = (r["service"], r["instance"]) if spec.group_by else (r["service"],)
         seen[key] = max(seen.get(key, float("-inf")), float(r["seen"]))
     samples = []
     for key, last in sorted(seen.items()):

@@ -24,7 +24,9 @@ _BAD = ("failed", "aborted")
 def pipeline_names(store: Store, only: str | None) -> list[str]:
     if only is not None:
         return [only]
-    rows = store.fetch("SELECT pipeline FROM run_events UNION SELECT pipeline FROM pipeline_configs")
+    rows = store.fetch(
+        "SELECT pipeline FROM run_events UNION SELECT pipeline FROM pipeline_configs"
+    )
     return sorted({r["pipeline"] for r in rows})
 
 

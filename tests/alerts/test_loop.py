@@ -1,0 +1,52 @@
+"""The alert loop runs inside the server, notifies, and survives a broken rule."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from mlvitals.server import create_app
+from mlvitals.settings import Settings
+from mlvitals.store import open_store
+from tests.alerts.helpers import Sink, traffic
+
+
+def test_the_server_loop_evaluates_and_notifies(tmp_path: Path, sink: Sink) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        f"""
+rules:
+  - {{name: Broken, kind: availability, below: 0.9}}
+  - {{name: HighErrorRate, kind: serving, metric: error_rate, threshold: 0.05, window: 1m}}
+receivers: [{{name: ops, webhooks: [{{url: "{sink.url}"}}]}}]
+"""
+    )
+    store = open_store(str(tmp_path / "loop.db"))
+    now = time.time()
+    traffic(store, "fraud", now - 60, now + 600, errors=10)
+    store.execute("DROP TABLE probe_results")  # the availability rule cannot read its data
+    settings = Settings(
+        rules_file=str(rules), alert_interval=0.2, external_url="https://mlv.example/"
+    )
+    app = create_app(settings, store)
+    try:
+        with TestClient(app) as client:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and not sink.bodies:
+                time.sleep(0.05)
+            alerts = client.get("/api/v1/alerts").json()["alerts"]
+            rules_seen = {
+                r["name"]: r["health"] for r in client.get("/api/v1/rules").json()["rules"]
+            }
+        assert [a["labels"]["service"] for a in alerts] == ["fraud"]
+        assert len(sink.bodies) == 1
+        assert sink.bodies[0]["externalURL"] == "https://mlv.example"
+        assert "probe_results" in rules_seen["Broken"]["error"]
+        assert rules_seen["HighErrorRate"]["error"] is None
+        # Shutting down gave up the lease: the next process evaluates at once.
+        lease = store.fetch("SELECT expires_at FROM alert_lease")
+        assert [r["expires_at"] for r in lease] == [0.0]
+    finally:
+        store.close()
