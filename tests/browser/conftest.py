@@ -27,7 +27,7 @@ from .harness import (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def seeded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """An open server (no tokens) holding two batches: 1,200 instance samples, then 34
     instance samples and 6 serving windows (1,240 records)."""
@@ -42,7 +42,7 @@ def seeded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
         stop_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """An empty server that requires tokens: one with ``read``, one with only ``ingest``."""
     server = start_server(
@@ -56,13 +56,15 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         stop_server(server)
 
 
-@pytest.fixture(scope="session")
+# Package scope: sync Playwright keeps an event loop running in the main thread, which
+# must be gone before tests outside this package call asyncio.run().
+@pytest.fixture(scope="package")
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mlvitals.errors import HTTPError
+from mlvitals.server.dashboard import cost_page, pipelines
 from mlvitals.server.dashboard.services import service_path
 from mlvitals.server.deps import AppState
 from mlvitals.server.serving.queries import services_health
@@ -52,4 +54,15 @@ def load_overview(app: AppState) -> dict[str, Any]:
         "ingest_series": ingest_chart(per_minute, now),
         "tokens_enabled": app.tokens.enabled,
         "services": services,
+        "pipelines_glance": pipelines.glance(app),
+        "cost_glance": _cost_glance(app),
     }
+
+
+def _cost_glance(app: AppState) -> dict[str, Any] | None:
+    """The month's cost, or ``None`` when the rate card or budgets file cannot be read (the
+    Cost page says why; the overview still shows everything else)."""
+    try:
+        return cost_page.glance(app)
+    except HTTPError:
+        return None

@@ -1,8 +1,14 @@
 // Draws the charts that the chart() macro in _charts.html put on the page.
 //
 // Each chart is a <div data-chart="ID"> next to <script type="application/json" id="ID">
-// holding {kind, series, x_type, x_title, y_title, y_suffix, stacked}. Plotly comes from this
-// server (never a CDN) and is only fetched when the page has a chart to draw.
+// holding {kind, series, x_type, x_title, y_title, y_suffix, stacked, options}. Plotly comes
+// from this server (never a CDN) and is only fetched when the page has a chart to draw.
+//
+// kind "timeline" draws one row per y label: a series with `end` draws bars from x to end
+// (runs), a series without draws markers at x (scheduled times). Optional per series:
+// `color` (a CSS variable such as "--ok"), `text` (hover text per point), `link` (a page
+// to open when a point is clicked), `symbol` (a Plotly marker symbol). Optional `options`:
+// `x_range` [start, end], `rows` (the order of the rows, top first) and `legend_top`.
 
 const PLOTLY_URL = (() => {
   const here = new URL(import.meta.url);
@@ -54,11 +60,64 @@ function localTime(seconds) {
   );
 }
 
+function seriesColor(s, i, colors) {
+  const fallback = colors[i % colors.length];
+  return s.color ? cssVar(s.color, fallback) : fallback;
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function timelineTraces(spec) {
+  const colors = palette();
+  return spec.series.flatMap((s, i) => {
+    const color = seriesColor(s, i, colors);
+    const hover = s.x.map((t, k) => {
+      const first = escapeHtml(s.text ? s.text[k] : s.name);
+      return `${first}<br>${s.end ? "started " : ""}${localTime(t)}`;
+    });
+    const common = {
+      name: s.name,
+      y: s.y,
+      hovertext: hover,
+      hoverinfo: "text",
+      customdata: s.link,
+      legendgroup: s.name,
+    };
+    const markers = (symbol, size, showlegend) => ({
+      ...common,
+      type: "scatter",
+      mode: "markers",
+      x: s.x.map(localTime),
+      showlegend,
+      marker: { color, size, symbol, line: { color, width: 2 } },
+    });
+    if (!s.end) {
+      return [markers(s.symbol || "line-ns-open", 12, true)];
+    }
+    const bars = {
+      ...common,
+      type: "bar",
+      orientation: "h",
+      base: s.x.map(localTime),
+      x: s.x.map((t, k) => Math.max((s.end[k] - t) * 1000, 0)),
+      width: 0.55,
+      marker: { color, line: { color, width: 1 } },
+    };
+    // A run of seconds is a sliver on a week's axis: a dot at its start keeps it visible.
+    return [bars, markers(s.symbol || "circle", 6, false)];
+  });
+}
+
 function traces(spec) {
+  if (spec.kind === "timeline") {
+    return timelineTraces(spec);
+  }
   const colors = palette();
   const time = spec.x_type === "time";
   return spec.series.map((s, i) => {
-    const color = colors[i % colors.length];
+    const color = seriesColor(s, i, colors);
     const x = time ? s.x.map(localTime) : s.x;
     if (spec.kind === "bar") {
       return { type: "bar", name: s.name, x, y: s.y, marker: { color } };
@@ -87,7 +146,12 @@ function layout(spec) {
     automargin: true,
   });
   const xTypes = { time: "date", linear: "linear", category: "category" };
-  return {
+  const options = spec.options || {};
+  const xaxis = { ...axis(spec.x_title), type: xTypes[spec.x_type] || "linear" };
+  if (options.x_range) {
+    xaxis.range = spec.x_type === "time" ? options.x_range.map(localTime) : options.x_range;
+  }
+  const result = {
     margin: { l: 48, r: 16, t: 8, b: 40 },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
@@ -96,9 +160,28 @@ function layout(spec) {
     legend: { orientation: "h", y: -0.2 },
     barmode: spec.stacked ? "stack" : "group",
     hovermode: "x unified",
-    xaxis: { ...axis(spec.x_title), type: xTypes[spec.x_type] || "linear" },
+    xaxis,
     yaxis: { ...axis(spec.y_title), rangemode: "tozero", ticksuffix: spec.y_suffix || "" },
   };
+  if (options.legend_top || spec.kind === "timeline") {
+    // Above the plot: below it, the legend would cover rotated labels and the date line
+    // under a time axis.
+    result.legend = { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom" };
+    result.margin = { ...result.margin, t: 30 };
+  }
+  if (spec.kind === "timeline") {
+    result.barmode = "overlay";
+    result.hovermode = "closest";
+    result.showlegend = true;
+    result.yaxis = {
+      ...axis(spec.y_title),
+      type: "category",
+      autorange: "reversed",
+      categoryorder: options.rows ? "array" : "trace",
+      categoryarray: options.rows,
+    };
+  }
+  return result;
 }
 
 const CONFIG = {
@@ -116,6 +199,15 @@ async function draw(el) {
     const spec = JSON.parse(source.textContent);
     const Plotly = await loadPlotly();
     await Plotly.newPlot(el, traces(spec), layout(spec), CONFIG);
+    if (spec.series.some((s) => s.link)) {
+      el.on("plotly_click", (event) => {
+        const link = event.points.length ? event.points[0].customdata : null;
+        // Only pages of this server: a link is a path, never another origin.
+        if (typeof link === "string" && link.startsWith("/") && !link.startsWith("//")) {
+          window.location.assign(link);
+        }
+      });
+    }
     el.dataset.state = "drawn";
   } catch (err) {
     el.dataset.state = "error";
