@@ -44,9 +44,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(db: str) -> Iterator[str]:
+def server(db: str, workers: int = 1) -> Iterator[str]:
     port = free_port()
     cmd = [sys.executable, "-m", "mlvitals.cli", "serve", "--db", db, "--port", str(port)]
+    cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -79,7 +80,7 @@ def database(backend: str) -> Iterator[str]:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def run(backend: str, batches: int, concurrency: int, size: int) -> dict[str, Any]:
+def run(backend: str, batches: int, concurrency: int, size: int, workers: int) -> dict[str, Any]:
     bodies = [
         gzip.compress(
             orjson.dumps({"batch_id": str(uuid.uuid4()), "records": realistic_records(size, i)})
@@ -88,7 +89,7 @@ def run(backend: str, batches: int, concurrency: int, size: int) -> dict[str, An
     ]
     latencies: list[float] = []
     lock = threading.Lock()
-    with database(backend) as db, server(db) as url:
+    with database(backend) as db, server(db, workers) as url:
         # Warm up the connection and the server's code paths with one batch.
         warm = orjson.dumps({"batch_id": str(uuid.uuid4()), "records": realistic_records(10, -1)})
         httpx.post(url + "/api/v1/ingest", content=warm).raise_for_status()
@@ -120,6 +121,7 @@ def run(backend: str, batches: int, concurrency: int, size: int) -> dict[str, An
     latencies.sort()
     return {
         "backend": backend,
+        "workers": workers,
         "records": batches * size,
         "records_per_s": batches * size / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
@@ -133,15 +135,22 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="server processes to try"
+    )
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    print(f"{'backend':<12}{'records':>10}{'records/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
+    print(
+        f"{'backend':<12}{'workers':>8}{'records':>10}{'records/s':>12}{'p50 ms':>10}{'p99 ms':>10}"
+    )
     for backend in backends:
-        r = run(backend, args.batches, args.concurrency, args.size)
-        print(
-            f"{r['backend']:<12}{r['records']:>10}{r['records_per_s']:>12,.0f}"
-            f"{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}"
-        )
+        for workers in args.workers:
+            r = run(backend, args.batches, args.concurrency, args.size, workers)
+            print(
+                f"{r['backend']:<12}{workers:>8}{r['records']:>10}{r['records_per_s']:>12,.0f}"
+                f"{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -113,6 +113,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("log_level", "info", "Server log level: debug, info, warning or error."),
     Setting(
+        "workers",
+        1,
+        "Server processes sharing the port (each runs the API; over SQLite they share one "
+        "file, over PostgreSQL they scale out).",
+        _parse_positive_int,
+    ),
+    Setting(
         "probes_file",
         "",
         "YAML file of uptime probe targets: a list 'probes' of {name, url, interval, timeout, "
@@ -215,6 +222,7 @@ class Settings:
     pg_pool_size: int = 8
     shutdown_timeout: float = 30.0
     log_level: str = "info"
+    workers: int = 1
     probes_file: str = ""
     down_after: float = 60.0
     rollup_interval: float = 60.0
@@ -267,6 +275,15 @@ def load_settings(
         else:
             values[setting.name] = raw
     return Settings(**values)
+
+
+def to_environ(settings: Settings) -> dict[str, str]:
+    """The ``MLVITALS_*`` variables that reproduce ``settings`` in another process."""
+    out = {}
+    for s in SETTINGS:
+        value = getattr(settings, s.name)
+        out[s.env_var] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
 
 
 def markdown_table() -> str:

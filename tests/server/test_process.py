@@ -134,3 +134,25 @@ def test_non_loopback_bind_with_tokens_or_insecure_starts(
     assert httpx.get(other.url + "/api/v1/summary").status_code == 401
     ok = httpx.get(other.url + "/api/v1/summary", headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200
+
+
+def test_two_workers_share_one_sqlite_file(
+    tmp_path: Path, server_factory: type[ServerProcess]
+) -> None:
+    db = str(tmp_path / "workers.db")
+    server = server_factory(db, "--workers", "2")
+    bodies = [batch(samples(200, start=1e9 + i * 200)) for i in range(24)]
+    stored: list[int] = []
+
+    def send(chunk: list[dict[str, object]]) -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            for body in chunk:
+                stored.append(client.post("/api/v1/ingest", json=body).json()["stored"])
+
+    threads = [threading.Thread(target=send, args=(bodies[k::4],)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert stored == [200] * 24
+    assert count(db) == 24 * 200

@@ -18,9 +18,6 @@ SERVER_SETTINGS = tuple(s.name for s in SETTINGS if s.name not in _NOT_FLAGS)
 @setting_options(*SERVER_SETTINGS)
 def serve(**options: Any) -> None:
     """Serve the API and the dashboard (default http://127.0.0.1:8765, SQLite mlvitals.db)."""
-    from mlvitals.server.runner import build_server
+    from mlvitals.server.runner import serve as run_server
 
-    settings = settings_from(options)
-    server = build_server(settings)
-    click.echo(f"mlvitals serving http://{settings.host}:{settings.port}/ (db: {settings.db})")
-    server.run()
+    run_server(settings_from(options), announce=click.echo)

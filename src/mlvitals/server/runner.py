@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+from collections.abc import Callable
 
 import uvicorn
+from fastapi import FastAPI
 
 from mlvitals.errors import ConfigError
 from mlvitals.server.app import create_app
 from mlvitals.server.auth import token_table
-from mlvitals.settings import Settings
+from mlvitals.settings import Settings, load_settings, to_environ
+from mlvitals.store import open_store
 
 
 def is_loopback(host: str) -> bool:
@@ -42,14 +46,21 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def build_server(settings: Settings) -> uvicorn.Server:
-    """A uvicorn server for the app; ``server.run()`` blocks until SIGINT/SIGTERM, then lets
-    in-flight requests finish (up to ``shutdown_timeout``) before the store is closed."""
+def _preflight(settings: Settings) -> None:
     check_bind(settings)
     if settings.port and not port_free(settings.host, settings.port):
         raise ConfigError(
             f"port {settings.port} on {settings.host} is in use: pick another with --port"
         )
+    # Open (and migrate) the store once here, so that a bad --db fails with one clear line
+    # before any worker starts, and workers never race to migrate.
+    open_store(settings.db, pool_size=1).close()
+
+
+def build_server(settings: Settings) -> uvicorn.Server:
+    """A uvicorn server for the app; ``server.run()`` blocks until SIGINT/SIGTERM, then lets
+    in-flight requests finish (up to ``shutdown_timeout``) before the store is closed."""
+    _preflight(settings)
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -61,3 +72,32 @@ def build_server(settings: Settings) -> uvicorn.Server:
         lifespan="on",
     )
     return uvicorn.Server(config)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process: settings come from the ``MLVITALS_*`` variables."""
+    return create_app(load_settings())
+
+
+def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
+    """Serve until SIGINT/SIGTERM, in one process or ``settings.workers`` processes;
+    ``announce`` gets one line once the checks passed."""
+    line = f"mlvitals serving http://{settings.host}:{settings.port}/ (db: {settings.db})"
+    if settings.workers <= 1:
+        server = build_server(settings)
+        announce(line)
+        server.run()
+        return
+    _preflight(settings)
+    announce(f"{line}, {settings.workers} workers")
+    os.environ.update(to_environ(settings))  # read back by app_from_environment
+    uvicorn.run(
+        "mlvitals.server.runner:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        access_log=False,
+    )
