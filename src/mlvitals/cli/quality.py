@@ -92,7 +92,7 @@ def profile_cmd(
     Example:
       mlvitals profile data/train.parquet -o reference.json
     """
-    from mlvitals.quality.check import load_profile
+    from mlvitals.quality.checking import load_profile
     from mlvitals.quality.profiling import profile
     from mlvitals.quality.sources import open_source
 
@@ -144,7 +144,7 @@ def check_cmd(
     Example:
       mlvitals check today.parquet --reference reference.json --html report.html
     """
-    from mlvitals.quality.check import check
+    from mlvitals.quality.checking import check
     from mlvitals.quality.drift.config import load_policy
     from mlvitals.quality.sources import open_source
 
@@ -195,7 +195,7 @@ def schema_infer(data: str, output: str | None, fmt: str | None) -> None:
     Example:
       mlvitals schema infer data/train.parquet -o schema.yaml
     """
-    from mlvitals.quality.check import load_profile
+    from mlvitals.quality.checking import load_profile
     from mlvitals.quality.profiling import profile
     from mlvitals.quality.schema import infer_schema
     from mlvitals.quality.schema_yaml import schema_to_yaml

@@ -8,14 +8,14 @@
 (False, ['age'])
 """
 
-from mlvitals.quality.check import check, load_profile
+from mlvitals.quality.checking import check, load_profile
 from mlvitals.quality.columns import ColumnKind
 from mlvitals.quality.drift.base import DriftMethod, Statistic, get_method, methods, register
 from mlvitals.quality.drift.config import ColumnRule, DriftPolicy, load_policy
 from mlvitals.quality.drift.evaluate import compare_profiles
 from mlvitals.quality.drift.result import ColumnDrift, DriftReport
 from mlvitals.quality.failures import Failure, Sample
-from mlvitals.quality.profile import ColumnProfile, Profile
+from mlvitals.quality.profiles import ColumnProfile, Profile
 from mlvitals.quality.profiling import profile
 from mlvitals.quality.result import CheckResult
 from mlvitals.quality.schema import ColumnSchema, Schema, infer_schema

@@ -79,8 +79,7 @@ def _is_string(t: pa.DataType) -> bool:
         pa.types.is_string(t)
         or pa.types.is_large_string(t)
         or pa.types.is_string_view(t)
-        or (pa.types.is_dictionary(t)
-        and _is_string(t.value_type))
+        or (pa.types.is_dictionary(t) and _is_string(t.value_type))
     )
 
 

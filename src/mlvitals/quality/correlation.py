@@ -41,7 +41,9 @@ class CoMoments:
         return self.columns == other.columns and all(
             np.array_equal(a, b, equal_nan=True)
             for a, b in zip(
-                (self.n, self.mean, self.m2, self.c), (other.n, other.mean, other.m2, other.c)
+                (self.n, self.mean, self.m2, self.c),
+                (other.n, other.mean, other.m2, other.c),
+                strict=True,
             )
         )
 
@@ -73,7 +75,7 @@ class CoMoments:
             r = self.c / np.sqrt(self.m2 * self.m2.T)
         r = np.clip(r, -1.0, 1.0)
         np.fill_diagonal(r, np.where(np.diag(self.m2) > 0, 1.0, np.nan))
-        return r
+        return np.asarray(r, dtype=np.float64)
 
 
 class CorrelationAccumulator:
@@ -89,56 +91,72 @@ class CorrelationAccumulator:
         """Add a batch: one float64 array per column (row-aligned) and its validity mask.
 
         A value counts when its mask is true (``None`` means all values are valid); invalid
-        slots may hold anything.
+        slots may hold anything (NaN included).
         """
         if not values:
             return
-        rows = len(values[0])
+        rows, k = len(values[0]), len(values)
+        # One column-major buffer per batch, refilled block by block: no per-block allocation.
+        x_buf = np.empty((min(rows, _BLOCK_ROWS), k), order="F")
+        m_buf: np.ndarray | None = None
         for start in range(0, rows, _BLOCK_ROWS):
             stop = min(rows, start + _BLOCK_ROWS)
-            x = np.column_stack([v[start:stop] for v in values])
-            if all(m is None for m in valid):
-                block = _block_dense(self.columns, x)
-            else:
-                mask = np.column_stack(
-                    [
-                        np.ones(stop - start, dtype=bool) if m is None else m[start:stop]
-                        for m in valid
-                    ]
-                )
-                block = _block_masked(self.columns, x, mask)
-            self.state = self.state.merge(block)
+            x = x_buf[: stop - start]
+            for j, v in enumerate(values):
+                x[:, j] = v[start:stop]
+            masks = [None if m is None else m[start:stop] for m in valid]
+            partial = [m for m in masks if m is not None and not m.all()]
+            if not partial:
+                self.state = self.state.merge(_block_dense(self.columns, x))
+                continue
+            # Rows with every value present take the cheap dense path; only the (usually
+            # few) rows with a gap need the pairwise-complete sums. Chan merges the two.
+            complete = np.logical_and.reduce(partial)
+            if complete.any():
+                self.state = self.state.merge(_block_dense(self.columns, x[complete]))
+            gaps = ~complete
+            if m_buf is None:
+                m_buf = np.empty_like(x_buf)
+            mask = m_buf[: int(gaps.sum())]
+            for j, m in enumerate(masks):
+                mask[:, j] = 1.0 if m is None else m[gaps]
+            self.state = self.state.merge(_block_masked(self.columns, x[gaps], mask))
 
     def freeze(self) -> CoMoments:
         return self.state
 
 
 def _block_dense(columns: tuple[str, ...], x: np.ndarray) -> CoMoments:
+    """Co-moments of a block with every value present; centres ``x`` in place."""
     rows, k = x.shape
     mu = x.mean(axis=0)
-    xc = x - mu
-    c = xc.T @ xc
+    x -= mu
+    c = x.T @ x
     m2 = np.repeat(np.diag(c)[:, None], k, axis=1)
     mean = np.repeat(mu[:, None], k, axis=1)
     return CoMoments(columns, np.full((k, k), float(rows)), mean, m2, c)
 
 
-def _block_masked(columns: tuple[str, ...], x: np.ndarray, mask: np.ndarray) -> CoMoments:
-    m = mask.astype(np.float64)
+def _block_masked(columns: tuple[str, ...], x: np.ndarray, m: np.ndarray) -> CoMoments:
+    """Pairwise co-moments of a block; ``m`` is 1.0 where a value is present, else 0.0.
+
+    Overwrites ``x``: missing slots become 0, then every column is shifted by its mean (so
+    the sums below stay small: no cancellation) and the missing slots are zeroed again.
+    """
+    np.copyto(x, 0.0, where=m == 0.0)
     counts = m.sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        mu = np.where(counts > 0, np.where(mask, x, 0.0).sum(axis=0) / np.maximum(counts, 1), 0)
-    # Shift by the column means first: the sums below then stay small (no cancellation).
-    x0 = np.where(mask, x - mu, 0.0)
+    mu = x.sum(axis=0) / np.maximum(counts, 1.0)
+    x -= mu
+    x *= m
     n = m.T @ m
-    s = x0.T @ m  # s[i, j]: sum of shifted x_i over rows where i and j are present
-    ss = (x0 * x0).T @ m
-    q = x0.T @ x0
+    s = x.T @ m  # s[i, j]: sum of shifted x_i over rows where i and j are present
+    q = x.T @ x
+    np.square(x, out=x)
+    ss = x.T @ m
     safe = np.where(n > 0, n, 1.0)
-    mean_shifted = s / safe
     m2 = ss - s * s / safe
     c = q - s * s.T / safe
-    mean = mean_shifted + mu[:, None]
+    mean = s / safe + mu[:, None]
     zero = n == 0
     mean[zero] = m2[zero] = c[zero] = 0.0
     return CoMoments(columns, n, mean, m2, c)

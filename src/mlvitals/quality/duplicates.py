@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlvitals.quality.failures import SAMPLE_SIZE, Sample
-from mlvitals.quality.hashing import combine
+from mlvitals.quality.hashing import combine, fmix64
 from mlvitals.quality.parts import Part
 
 
@@ -45,8 +45,8 @@ class DuplicateCounter:
         for part in parts:
             h = part.row_hashes()
             if h is not None:
-                acc = combine(acc, h)
-        self._hashes.append(acc)
+                combine(acc, h)
+        self._hashes.append(fmix64(acc))
 
     def add(self, row_hashes: np.ndarray) -> None:
         self._hashes.append(row_hashes)
@@ -55,12 +55,13 @@ class DuplicateCounter:
         if not self._hashes:
             return Duplicates(0, 0, ())
         h = np.concatenate(self._hashes)
+        hs = np.sort(h)
+        count = int(np.count_nonzero(hs[1:] == hs[:-1]))
+        if count == 0:  # the usual case: no need for the (slower) argsort of the rows
+            return Duplicates(int(h.size), 0, ())
         order = np.argsort(h, kind="stable")  # equal hashes stay in row order
         hs = h[order]
         repeat = np.concatenate(([False], hs[1:] == hs[:-1]))
-        count = int(repeat.sum())
-        if count == 0:
-            return Duplicates(int(h.size), 0, ())
         # The first row of each group of equal hashes, spread over the group.
         group_first = order[np.maximum.accumulate(np.where(~repeat, np.arange(h.size), 0))]
         dup_rows = order[repeat]

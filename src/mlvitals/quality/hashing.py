@@ -73,6 +73,11 @@ def hash_strings(arr: pa.Array) -> np.ndarray:
     return h
 
 
-def combine(acc: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Fold column hashes into row hashes (order matters, so (a, b) and (b, a) differ)."""
-    return fmix64((acc * _C2) ^ h)
+def combine(acc: np.ndarray, h: np.ndarray) -> None:
+    """Fold a column's hashes into running row hashes, in place: ``acc = acc * C + h``.
+
+    The column hashes are already mixed, so a multiply-add per column keeps rows apart (and
+    (a, b) apart from (b, a)); :func:`fmix64` the result once all columns are in.
+    """
+    np.multiply(acc, _C2, out=acc)
+    np.add(acc, h, out=acc)

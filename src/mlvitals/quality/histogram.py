@@ -51,7 +51,9 @@ class Histogram:
     def merge(self, other: Histogram) -> Histogram:
         if other.edges != self.edges:
             raise ValueError("histograms have different bin edges")
-        return Histogram(self.edges, tuple(a + b for a, b in zip(self.counts, other.counts)))
+        return Histogram(
+            self.edges, tuple(a + b for a, b in zip(self.counts, other.counts, strict=True))
+        )
 
     @property
     def total(self) -> int:

@@ -26,6 +26,7 @@ class NumericPart:
     """
 
     __slots__ = (
+        "_hashes",
         "_sorted",
         "finite",
         "finite_mask",
@@ -60,6 +61,7 @@ class NumericPart:
             self.inf = int(np.isinf(self.values).sum())
             self.nan = self.rows - self.nulls - self.inf - int(self.finite.size)
         self._sorted: np.ndarray | None = None
+        self._hashes: np.ndarray | None = None
 
     @property
     def sorted(self) -> np.ndarray:
@@ -77,10 +79,19 @@ class NumericPart:
         return np.flatnonzero(bad)
 
     def row_hashes(self) -> np.ndarray:
-        h = hash_floats(self.values)
-        if self.null_mask is not None:
-            h[self.null_mask] = NULL_HASH
-        return h
+        """One hash per row (nulls share one hash); computed once and kept."""
+        if self._hashes is None:
+            h = hash_floats(self.values)
+            if self.null_mask is not None:
+                h[self.null_mask] = NULL_HASH
+            self._hashes = h
+        return self._hashes
+
+    def finite_hashes(self) -> np.ndarray | None:
+        """Hashes of the finite values, when the row hashes were already computed."""
+        if self._hashes is None:
+            return None
+        return self._hashes if self.finite_mask is None else self._hashes[self.finite_mask]
 
 
 class CategoricalPart:
@@ -111,7 +122,7 @@ class CategoricalPart:
         table = hash_strings(self.dictionary)
         if self.nulls:
             table = np.append(table, NULL_HASH)  # index -1 picks the last entry
-        return table[self.indices]
+        return np.asarray(table[self.indices], dtype=np.uint64)
 
 
 class OtherPart:

@@ -31,7 +31,7 @@ from mlvitals.quality.distinct import DistinctSketch
 from mlvitals.quality.frequent import TopValues
 from mlvitals.quality.histogram import Histogram
 from mlvitals.quality.moments import Moments
-from mlvitals.quality.profile import ColumnProfile, Profile
+from mlvitals.quality.profiles import ColumnProfile, Profile
 from mlvitals.quality.quantiles import QuantileSketch
 
 FORMAT = "mlvitals.profile"

@@ -19,7 +19,7 @@ from mlvitals.quality.hashing import hash_floats, hash_strings
 from mlvitals.quality.histogram import Histogram
 from mlvitals.quality.moments import Moments
 from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part
-from mlvitals.quality.profile import ColumnProfile, Profile
+from mlvitals.quality.profiles import ColumnProfile, Profile
 from mlvitals.quality.quantiles import QuantileAccumulator
 
 # Beyond this many numeric columns the correlation matrix (k*k*5 floats) is left out.
@@ -66,7 +66,8 @@ class _NumericAccumulator:
         # Run lengths of the sorted values: the distinct values and their exact counts.
         starts = np.flatnonzero(s[1:] != s[:-1]) + 1
         uniques = s[np.concatenate(([0], starts))]
-        self.distinct.update(hash_floats(uniques))
+        known = part.finite_hashes()  # the duplicate check's row hashes, when it ran
+        self.distinct.update(known if known is not None else hash_floats(uniques))
         if uniques.size < s.size:  # some value repeats: worth counting as a top value
             counts = np.diff(np.concatenate(([0], starts, [s.size])))
             self.top.update(uniques, counts)

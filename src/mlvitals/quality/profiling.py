@@ -23,7 +23,7 @@ from mlvitals.quality.histogram import (
     reference_edges,
 )
 from mlvitals.quality.parts import NumericPart
-from mlvitals.quality.profile import ColumnProfile, Profile
+from mlvitals.quality.profiles import ColumnProfile, Profile
 from mlvitals.quality.scan import RawColumns, scan
 from mlvitals.quality.sources import Progress, Source, open_source
 
@@ -84,28 +84,46 @@ def edges_for(col: ColumnProfile, bins: int = DEFAULT_BINS) -> tuple[float, ...]
     return reference_edges(qs, atoms)
 
 
-def add_histograms(
-    prof: Profile, source: Source, raw: RawColumns | None, *, bins: int = DEFAULT_BINS
-) -> Profile:
-    """Fill in the histograms a profile lacks, on edges from its own sketches."""
+def own_edges(prof: Profile, bins: int = DEFAULT_BINS) -> dict[str, tuple[float, ...]]:
+    """Edges for every numeric and datetime column that has no histogram yet."""
     wanted: dict[str, tuple[float, ...]] = {}
     for col in prof.columns:
         if col.histogram is None and col.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
             edges = edges_for(col, bins)
             if edges is not None:
                 wanted[col.name] = edges
+    return wanted
+
+
+def add_histograms(
+    prof: Profile,
+    source: Source,
+    raw: RawColumns | None,
+    *,
+    bins: int = DEFAULT_BINS,
+    edges: Mapping[str, tuple[float, ...]] | None = None,
+    known: Mapping[str, Histogram] | None = None,
+) -> Profile:
+    """Fill in the histograms a profile lacks: on the given ``edges`` (default: edges from
+    its own sketches), taking ``known`` histograms as they are, counting the rest from the
+    kept raw values or a second read of ``source``."""
+    wanted = dict(edges) if edges is not None else own_edges(prof, bins)
+    have = {c.name for c in prof.columns if c.histogram is not None}
+    wanted = {name: cuts for name, cuts in wanted.items() if name not in have}
     if not wanted:
         return prof
-    histograms: dict[str, Histogram] = {}
+    histograms: dict[str, Histogram] = dict(known or {})
     reread: dict[str, tuple[float, ...]] = {}
-    for name, edges in wanted.items():
+    for name, cuts in wanted.items():
+        if name in histograms:
+            continue
         if raw is not None and name in raw:
-            counts = np.zeros(len(edges) + 1, dtype=np.int64)
+            counts = np.zeros(len(cuts) + 1, dtype=np.int64)
             for chunk in raw.chunks[name]:
-                counts += Histogram.of(chunk, edges).counts
-            histograms[name] = Histogram(edges, tuple(int(c) for c in counts))
+                counts += Histogram.of(chunk, cuts).counts
+            histograms[name] = Histogram(cuts, tuple(int(c) for c in counts))
         else:
-            reread[name] = edges
+            reread[name] = cuts
     if reread:
         histograms.update(count_histograms(source, reread))
     columns = tuple(

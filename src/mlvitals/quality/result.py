@@ -16,7 +16,7 @@ from typing import Any
 
 from mlvitals.quality.drift.result import DriftReport
 from mlvitals.quality.failures import Failure
-from mlvitals.quality.profile import Profile
+from mlvitals.quality.profiles import Profile
 from mlvitals.quality.schema import Schema
 
 FORMAT = "mlvitals.check"

@@ -18,8 +18,8 @@ from mlvitals.quality.columns import ColumnKind, check_uniform, kind_of
 from mlvitals.quality.duplicates import DuplicateCounter, Duplicates
 from mlvitals.quality.failures import Failure
 from mlvitals.quality.parts import NumericPart, Part, make_part
-from mlvitals.quality.profile import Profile
 from mlvitals.quality.profiler import Profiler
+from mlvitals.quality.profiles import Profile
 from mlvitals.quality.schema import Schema
 from mlvitals.quality.sources import Progress, Source
 from mlvitals.quality.validate import Validator
@@ -33,10 +33,6 @@ class RawColumns:
 
     def __contains__(self, name: object) -> bool:
         return name in self.chunks
-
-    def values(self, name: str) -> np.ndarray:
-        parts = self.chunks[name]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +83,11 @@ def scan(
             name: make_part(batch.column(i), kinds[name], offset)
             for i, name in enumerate(batch.schema.names)
         }
+        if counter is not None:  # first: the profiler reuses the row hashes it computes
+            counter.add_parts(list(parts.values()), rows)
         profiler.update(parts, rows)
         if validator is not None:
             validator.update(parts, batch)
-        if counter is not None:
-            counter.add_parts(list(parts.values()), rows)
         if raw is not None:
             for name in raw_names:
                 part = parts[name]

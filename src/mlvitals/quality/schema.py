@@ -6,8 +6,8 @@ Inference rules (from the reference profile), each one a default a user may edit
   ``string``, ``boolean``, ``datetime``, ``date``, ...); integers also pass as ``float``;
 - ``max_null_share``: 0 when the reference has no nulls, else its null share plus 0.05;
 - numeric columns: ``min`` / ``max`` from the reference, and up to ``max_out_of_range_share``
-  = 0.1 % of values may fall outside (a large sample naturally lands a few values past the
-  extremes of another);
+  = 0.1 % + 10 / (reference rows) of values may fall outside: a new sample of the same data
+  lands about 2 / (reference rows + 1) of its values past the reference's extremes;
 - string columns with at most 50 distinct values (counted exactly): ``categories``, with no
   unknown value allowed (``max_unknown_share`` = 0);
 - extra columns are not allowed; row counts are not limited;
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from mlvitals.errors import InputError
 from mlvitals.quality.columns import ColumnKind
-from mlvitals.quality.profile import ColumnProfile, Profile
+from mlvitals.quality.profiles import ColumnProfile, Profile
 
 MAX_CATEGORIES = 50
 NULL_TOLERANCE = 0.05
@@ -75,7 +75,7 @@ class Schema:
 
 def _ceil(x: float, digits: int = 4) -> float:
     scale = 10**digits
-    return min(1.0, math.ceil(x * scale - 1e-9) / scale)
+    return float(min(1.0, math.ceil(x * scale - 1e-9) / scale))
 
 
 def infer_column(col: ColumnProfile) -> ColumnSchema:
@@ -91,7 +91,7 @@ def infer_column(col: ColumnProfile) -> ColumnSchema:
     out_share = 0.0
     if col.kind is ColumnKind.NUMERIC and col.moments is not None and col.moments.count:
         low, high = col.moments.min, col.moments.max
-        out_share = OUT_OF_RANGE_SHARE
+        out_share = _ceil(OUT_OF_RANGE_SHARE + 10 / col.valid)
     categories = None
     if col.kind is ColumnKind.CATEGORICAL and col.top is not None and col.top.exact:
         items = col.top.items()

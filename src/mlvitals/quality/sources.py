@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from mlvitals.errors import InputError, SchemaError
 from mlvitals.quality.columns import check_uniform
 
-IN_MEMORY_BATCH_ROWS = 1 << 20
+IN_MEMORY_BATCH_ROWS = 1 << 17
 FILE_BATCH_ROWS = 1 << 18
 CSV_BLOCK_BYTES = 16 << 20
 
@@ -127,12 +127,16 @@ def _pandas_source(df: Any) -> Source:
         for start in range(0, max(len(frame), 1), IN_MEMORY_BATCH_ROWS):
             part = frame.iloc[start : start + IN_MEMORY_BATCH_ROWS]
             try:
-                batch = pa.RecordBatch.from_pandas(part, schema=sub_schema, preserve_index=False)
+                # A Table, not a RecordBatch: Arrow-backed pandas columns may be chunked.
+                table = pa.Table.from_pandas(
+                    part, schema=sub_schema, preserve_index=False, nthreads=1
+                )
             except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
                 raise SchemaError(f"the DataFrame cannot be converted: {exc}") from None
-            yield batch
-            if progress:
-                progress(batch.num_rows)
+            for batch in table.to_batches():
+                yield batch
+                if progress:
+                    progress(batch.num_rows)
 
     return Source("pandas.DataFrame", schema, True, len(df), "rows", read)
 
@@ -208,7 +212,9 @@ def _parquet_source(name: str, files: list[Path]) -> Source:
     def read(columns: Sequence[str] | None, progress: Progress | None) -> Iterator[pa.RecordBatch]:
         for f in files:
             try:
-                reader = pq.ParquetFile(f)
+                # No pre-buffering of whole row groups, and column chunks read through a
+                # small buffer: memory stays at about one batch, not one row group.
+                reader = pq.ParquetFile(f, pre_buffer=False, buffer_size=1 << 20)
                 for batch in reader.iter_batches(
                     batch_size=FILE_BATCH_ROWS, columns=list(columns) if columns else None
                 ):
@@ -257,6 +263,7 @@ def _open_csv(path: Path, column_types: pa.Schema | None, columns: Sequence[str]
     delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
     convert = pacsv.ConvertOptions(
         column_types=column_types,
+        strings_can_be_null=True,  # an empty field is missing, as pandas reads it
         include_columns=list(columns) if columns is not None else None,
     )
     reader = pacsv.open_csv(

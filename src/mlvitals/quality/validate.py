@@ -26,6 +26,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.3g}%"
 
 
+def _values(n: int, what: str = "value") -> str:
+    """``1 value is`` / ``3 values are``."""
+    return f"{n} {what} is" if n == 1 else f"{n} {what}s are"
+
+
 def _plain(value: Any) -> Any:
     """A sample value as plain JSON-able data."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -91,8 +96,8 @@ class _ColumnValidator:
     def _numeric(self, part: NumericPart) -> None:
         bad = part.nan + part.inf
         if bad:
-            rows = part.nonfinite_rows()
-            self.nonfinite.add(bad, rows, part.values[rows[:SAMPLE_SIZE]], part.offset)
+            where = part.nonfinite_rows()
+            self.nonfinite.add(bad, where, part.values[where[:SAMPLE_SIZE]], part.offset)
         low, high = self.rule.min, self.rule.max
         if low is None and high is None:
             return
@@ -101,7 +106,7 @@ class _ColumnValidator:
         above = s.size - int(np.searchsorted(s, high, side="right")) if high is not None else 0
         count = below + above
         if count:
-            rows = None
+            rows: np.ndarray | None = None
             if len(self.out_of_range.samples) < SAMPLE_SIZE:
                 v = part.values
                 with np.errstate(invalid="ignore"):
@@ -148,7 +153,7 @@ class _ColumnValidator:
                 Failure(
                     "nulls",
                     name,
-                    f"{self.nulls.count} of {self.rows} values are null ({_pct(share)}), over "
+                    f"{self.nulls.count} of {self.rows} values null ({_pct(share)}), over "
                     f"the limit of {_pct(rule.max_null_share)}",
                     observed=share,
                     limit=rule.max_null_share,
@@ -161,7 +166,7 @@ class _ColumnValidator:
                 Failure(
                     "non_finite",
                     name,
-                    f"{self.nonfinite.count} values are NaN or infinite; store missing values "
+                    f"{_values(self.nonfinite.count)} NaN or infinite; store missing values "
                     "as nulls and keep numbers finite",
                     observed=self.nonfinite.count / rows,
                     limit=0.0,
@@ -175,8 +180,8 @@ class _ColumnValidator:
                 Failure(
                     "range",
                     name,
-                    f"{self.out_of_range.count} values ({_pct(share)}) are outside "
-                    f"[{rule.min}, {rule.max}], over the limit of "
+                    f"{_values(self.out_of_range.count)} outside "
+                    f"[{rule.min:.6g}, {rule.max:.6g}] ({_pct(share)}), over the limit of "
                     f"{_pct(rule.max_out_of_range_share)}",
                     observed=share,
                     limit=rule.max_out_of_range_share,
@@ -190,8 +195,9 @@ class _ColumnValidator:
                 Failure(
                     "categories",
                     name,
-                    f"{self.unknown.count} values ({_pct(share)}) are not among the "
-                    f"{len(rule.categories or ())} known categories",
+                    f"{_values(self.unknown.count)} not among the "
+                    f"{len(rule.categories or ())} known categories ({_pct(share)}), over the "
+                    f"limit of {_pct(rule.max_unknown_share)}",
                     observed=share,
                     limit=rule.max_unknown_share,
                     count=self.unknown.count,
@@ -280,18 +286,18 @@ class Validator:
         out.extend(self.static)
         for validator in self.columns.values():
             out.extend(validator.failures())
-        if s.max_duplicate_share is not None and duplicates is not None:
-            if duplicates.share > s.max_duplicate_share:
-                out.append(
-                    Failure(
-                        "duplicates",
-                        None,
-                        f"{duplicates.count} rows ({_pct(duplicates.share)}) duplicate an "
-                        f"earlier row, over the limit of {_pct(s.max_duplicate_share)}",
-                        observed=duplicates.share,
-                        limit=s.max_duplicate_share,
-                        count=duplicates.count,
-                        samples=duplicates.samples,
-                    )
+        limit = s.max_duplicate_share
+        if limit is not None and duplicates is not None and duplicates.share > limit:
+            out.append(
+                Failure(
+                    "duplicates",
+                    None,
+                    f"{duplicates.count} rows ({_pct(duplicates.share)}) repeat an "
+                    f"earlier row, over the limit of {_pct(limit)}",
+                    observed=duplicates.share,
+                    limit=limit,
+                    count=duplicates.count,
+                    samples=duplicates.samples,
                 )
+            )
         return tuple(out)

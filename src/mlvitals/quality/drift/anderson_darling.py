@@ -33,19 +33,22 @@ def _midrank_a2(e: MergedECDF) -> float:
     """A2akN, equation 7 of Scholz & Stephens, from the pooled cumulative counts."""
     n_a, n_b = e.n_a, e.n_b
     total = n_a + n_b
-    cum = e.cum_a + e.cum_b
-    prev = np.concatenate(([0.0], cum[:-1]))
-    prev_a = np.concatenate(([0.0], e.cum_a[:-1]))
-    prev_b = np.concatenate(([0.0], e.cum_b[:-1]))
-    ties = cum - prev  # l_j: pooled multiplicity of each distinct value
-    b = (cum + prev) / 2.0  # values below, plus half the ties
-    denom = b * (total - b) - total * ties / 4.0
     result = 0.0
-    for cum_i, prev_i, n_i in ((e.cum_a, prev_a, n_a), (e.cum_b, prev_b, n_b)):
-        m = (cum_i + prev_i) / 2.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inner = ties / total * (total * m - b * n_i) ** 2 / denom
-        result += float(np.sum(inner[denom > 0])) / n_i
+    last_a = last_b = 0.0
+    for c in e.chunks():
+        cum = c.cum_a + c.cum_b
+        prev_a = np.concatenate(([last_a], c.cum_a[:-1]))
+        prev_b = np.concatenate(([last_b], c.cum_b[:-1]))
+        prev = prev_a + prev_b
+        ties = cum - prev  # l_j: pooled multiplicity of each distinct value
+        b = (cum + prev) / 2.0  # values below, plus half the ties
+        denom = b * (total - b) - total * ties / 4.0
+        for cum_i, prev_i, n_i in ((c.cum_a, prev_a, n_a), (c.cum_b, prev_b, n_b)):
+            m = (cum_i + prev_i) / 2.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inner = ties / total * (total * m - b * n_i) ** 2 / denom
+            result += float(np.sum(inner[denom > 0])) / n_i
+        last_a, last_b = float(c.cum_a[-1]), float(c.cum_b[-1])
     return result * (total - 1.0) / total
 
 
@@ -80,7 +83,8 @@ def anderson_darling(e: MergedECDF) -> Statistic:
 
 
 def _compute(data: ColumnData) -> Statistic:
-    if data.n_ref + data.n_cur < 4 or data.ecdf().values.size < 2:
+    low, high = data.pooled_range()
+    if data.n_ref + data.n_cur < 4 or low == high:
         return Statistic(0.0, 1.0)
     return anderson_darling(data.ecdf())
 

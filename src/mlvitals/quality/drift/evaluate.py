@@ -16,12 +16,12 @@ from collections.abc import Sequence
 
 from mlvitals.errors import ConfigError
 from mlvitals.quality.columns import ColumnKind
-from mlvitals.quality.drift.base import DriftMethod, get_method
+from mlvitals.quality.drift.base import DriftMethod, Statistic, get_method
 from mlvitals.quality.drift.config import ColumnRule, DriftPolicy
 from mlvitals.quality.drift.correction import benjamini_hochberg
 from mlvitals.quality.drift.inputs import ColumnData
 from mlvitals.quality.drift.result import ColumnDrift, DriftReport
-from mlvitals.quality.profile import Profile
+from mlvitals.quality.profiles import Profile
 
 _DEFAULTS = {
     ColumnKind.NUMERIC: ("ks", "wasserstein_norm"),
@@ -60,10 +60,10 @@ def _plan(data: ColumnData, rule: ColumnRule, policy: DriftPolicy) -> _Plan | st
     if method.kind == "test":
         alpha = rule.threshold if rule.threshold is not None else policy.alpha
         return _Plan(method, None, alpha, None)
-    threshold = rule.threshold if rule.threshold is not None else method.default_threshold
-    if threshold is None:
+    effect_threshold = rule.threshold if rule.threshold is not None else method.default_threshold
+    if effect_threshold is None:
         raise ConfigError(f"drift method {method.name!r} (column {data.name!r}) needs a threshold")
-    return _Plan(None, method, None, threshold)
+    return _Plan(None, method, None, effect_threshold)
 
 
 def evaluate(columns: Sequence[ColumnData], policy: DriftPolicy | None = None) -> DriftReport:
@@ -91,23 +91,26 @@ def evaluate(columns: Sequence[ColumnData], policy: DriftPolicy | None = None) -
             continue
         names = [m.name for m in (plan.test, plan.effect) if m is not None]
         row = dataclasses.replace(base, method="+".join(names), alpha=plan.alpha)
-        bounds: list[float] = []
+        profile_route = row.route == "profile"
         if plan.test is not None:
             s = plan.test.compute(data)
             row = dataclasses.replace(
-                row, test=plan.test.name, statistic=s.value, p_value=s.p_value
+                row,
+                test=plan.test.name,
+                statistic=s.value,
+                p_value=s.p_value,
+                statistic_error=_bound(s, data) if profile_route else None,
             )
-            if s.error_bound is not None:
-                bounds.append(s.error_bound)
         if plan.effect is not None:
             s = plan.effect.compute(data)
             row = dataclasses.replace(
-                row, effect=plan.effect.name, effect_size=s.value, threshold=plan.threshold
+                row,
+                effect=plan.effect.name,
+                effect_size=s.value,
+                threshold=plan.threshold,
+                effect_error=_bound(s, data) if profile_route else None,
             )
-            if s.error_bound is not None:
-                bounds.append(s.error_bound)
-        if row.route == "profile":
-            row = dataclasses.replace(row, error_bound=max(bounds) if bounds else 0.0)
+        data.release()
         results.append(row)
     results = _decide(results, policy)
     tested = [r for r in results if not r.skipped]
@@ -121,13 +124,17 @@ def evaluate(columns: Sequence[ColumnData], policy: DriftPolicy | None = None) -
     )
 
 
+def _bound(s: Statistic, data: ColumnData) -> float | None:
+    """The profile route's error bound: the method's own, else 0 when counts are exact."""
+    if s.error_bound is not None:
+        return s.error_bound
+    return 0.0 if data.binned_error == 0 else None
+
+
 def _decide(rows: list[ColumnDrift], policy: DriftPolicy) -> list[ColumnDrift]:
     tested = [i for i, r in enumerate(rows) if r.p_value is not None]
     p_values = [rows[i].p_value or 0.0 for i in tested]
-    if policy.correction == "bh":
-        adjusted = benjamini_hochberg(p_values)
-    else:
-        adjusted = p_values
+    adjusted = benjamini_hochberg(p_values) if policy.correction == "bh" else p_values
     for i, p_adj in zip(tested, adjusted, strict=True):
         rows[i] = dataclasses.replace(rows[i], p_adjusted=p_adj)
     out = []

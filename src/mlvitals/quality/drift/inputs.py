@@ -6,7 +6,7 @@ raw finite values, and computes (once, on demand) the two shapes the methods use
 - :meth:`ColumnData.ecdf`: the pooled ECDFs of numeric columns (KS, Wasserstein,
   Anderson-Darling). From raw data it is exact. A side known only by its profile contributes
   its KLL sketch's weighted items; every ECDF value is then within that sketch's rank error,
-  so a KS statistic is within ``error_bound`` = the sum of the sides' rank errors (about 0.013
+  so a KS statistic is within ``statistic_error`` = the sum of the sides' rank errors (about 0.013
   each) of the raw-data statistic.
 - :meth:`ColumnData.binned`: aligned counts (numeric: the histogram on the reference's frozen
   bins; categorical: counts per category). These are exact from profiles as from raw data, as
@@ -16,12 +16,17 @@ raw finite values, and computes (once, on demand) the two shapes the methods use
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+
 import numpy as np
 
 from mlvitals.errors import InputError
 from mlvitals.quality.columns import ColumnKind
 from mlvitals.quality.drift.ecdf import MergedECDF, merge
-from mlvitals.quality.profile import ColumnProfile
+from mlvitals.quality.histogram import Histogram
+from mlvitals.quality.profiles import ColumnProfile
+from mlvitals.quality.scratch import buffer
 
 OTHER = "(other)"
 
@@ -30,8 +35,11 @@ class ColumnData:
     __slots__ = (
         "_binned",
         "_ecdf",
+        "_ref_histogram",
+        "_ref_sorted",
         "cur",
         "cur_raw",
+        "from_data",
         "kind",
         "ks_method",
         "name",
@@ -43,18 +51,22 @@ class ColumnData:
         self,
         ref: ColumnProfile,
         cur: ColumnProfile,
-        ref_raw: np.ndarray | None = None,
-        cur_raw: np.ndarray | None = None,
+        ref_raw: Sequence[np.ndarray] | None = None,
+        cur_raw: Sequence[np.ndarray] | None = None,
         *,
         ks_method: str = "auto",
+        from_data: bool = False,
     ) -> None:
         self.name = ref.name
         self.ks_method = ks_method
+        self.from_data = from_data
         self.kind = ref.kind
         self.ref, self.cur = ref, cur
         self.ref_raw, self.cur_raw = ref_raw, cur_raw
         self._ecdf: MergedECDF | None = None
         self._binned: tuple[np.ndarray, np.ndarray, tuple[str, ...]] | None = None
+        self._ref_sorted: np.ndarray | None = None
+        self._ref_histogram: Histogram | None = ref.histogram
 
     @property
     def n_ref(self) -> int:
@@ -70,6 +82,13 @@ class ColumnData:
 
     @property
     def raw(self) -> bool:
+        """Whether the statistics come from the data itself on both sides (not sketches).
+
+        Counts per category are exact either way, so a categorical column read from data on
+        both sides (``from_data``) counts as raw.
+        """
+        if self.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+            return self.from_data and self.binned_error == 0
         return self.ref_raw is not None and self.cur_raw is not None
 
     @property
@@ -81,18 +100,53 @@ class ColumnData:
                 err += prof.quantiles.rank_error
         return err
 
+    def pooled_range(self) -> tuple[float, float]:
+        """The smallest and largest value of both sides (exact, from the profiles)."""
+        lows = [v for v in (self.ref.min, self.cur.min) if v is not None]
+        highs = [v for v in (self.ref.max, self.cur.max) if v is not None]
+        return (min(lows), max(highs)) if lows else (0.0, 0.0)
+
     def ecdf(self) -> MergedECDF:
+        """The pooled ECDFs; valid until :meth:`release` (raw sides live in work buffers)."""
         if self._ecdf is None:
-            a, wa = self._sample(self.ref_raw, self.ref)
-            b, wb = self._sample(self.cur_raw, self.cur)
+            if self.ref_raw is not None:
+                a, wa = self.ref_sorted(), None
+            else:
+                a, wa = self._sketch(self.ref)
+            if self.cur_raw is not None:
+                b, wb = _sorted_into("current", self.cur_raw), None
+            else:
+                b, wb = self._sketch(self.cur)
             self._ecdf = merge(a, b, wa, wb)
         return self._ecdf
 
-    def _sample(
-        self, raw: np.ndarray | None, prof: ColumnProfile
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        if raw is not None:
-            return np.sort(raw), None
+    def ref_sorted(self) -> np.ndarray:
+        """The reference's raw values, sorted once for every method that needs them."""
+        if self._ref_sorted is None:
+            if self.ref_raw is None:
+                raise InputError(f"column {self.name!r}: no raw reference values")
+            self._ref_sorted = _sorted_into("reference", self.ref_raw)
+            # Count the reference's histogram while its values are sorted at hand.
+            if self._ref_histogram is None and self.cur.histogram is not None:
+                self._ref_histogram = Histogram.of_sorted(
+                    self._ref_sorted, self.cur.histogram.edges
+                )
+        return self._ref_sorted
+
+    def reference_histogram(self, edges: tuple[float, ...]) -> Histogram:
+        """The reference's histogram on ``edges`` (from its sorted raw values if it has none)."""
+        if self._ref_histogram is None or self._ref_histogram.edges != edges:
+            self._ref_sorted = None
+            self._ref_histogram = Histogram.of_sorted(self.ref_sorted(), edges)
+            self.release()
+        return self._ref_histogram
+
+    def release(self) -> None:
+        """Forget the sorted raw values (their work buffers go to the next column)."""
+        self._ecdf = None
+        self._ref_sorted = None
+
+    def _sketch(self, prof: ColumnProfile) -> tuple[np.ndarray, np.ndarray | None]:
         if prof.quantiles is None:
             raise InputError(f"column {self.name!r} has no quantile sketch to compare")
         return prof.quantiles.weighted_items()
@@ -107,7 +161,9 @@ class ColumnData:
         return self._binned
 
     def _histograms(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-        h_ref, h_cur = self.ref.histogram, self.cur.histogram
+        h_ref, h_cur = self._ref_histogram, self.cur.histogram
+        if h_ref is None and h_cur is not None and self.ref_raw is not None:
+            h_ref = self.reference_histogram(h_cur.edges)
         if h_ref is None or h_cur is None:
             raise InputError(f"column {self.name!r} has no histogram to compare")
         if h_ref.edges != h_cur.edges:
@@ -116,7 +172,7 @@ class ColumnData:
                 "profile the current data against the reference (reference=...)"
             )
         e = h_ref.edges
-        labels = (f"< {e[0]:.6g}", *(f"[{a:.6g}, {b:.6g})" for a, b in zip(e, e[1:])))
+        labels = (f"< {e[0]:.6g}", *(f"[{a:.6g}, {b:.6g})" for a, b in itertools.pairwise(e)))
         labels = (*labels, f">= {e[-1]:.6g}")
         return (
             np.asarray(h_ref.counts, dtype=np.float64),
@@ -146,3 +202,11 @@ class ColumnData:
             if prof.top is not None and prof.kind is not ColumnKind.NUMERIC and prof.valid:
                 err = max(err, prof.top.max_error / prof.valid)
         return err
+
+
+def _sorted_into(slot: str, chunks: Sequence[np.ndarray]) -> np.ndarray:
+    """The chunks' values, concatenated into this thread's work buffer and sorted in place."""
+    out = buffer(slot, sum(c.size for c in chunks))
+    np.concatenate(chunks, out=out)
+    out.sort()
+    return out

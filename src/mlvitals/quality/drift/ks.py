@@ -5,7 +5,7 @@ same ``method``: ``exact`` counts the lattice paths that stay inside the band (H
 ``asymp`` uses the distribution of the one-sample statistic with the effective size
 ``n*m/(n+m)``, and ``auto`` is exact when both samples have at most 10,000 values.
 
-From a profile the statistic is within the sketches' rank error (``error_bound``) and the
+From a profile the statistic is within the sketches' rank error (``statistic_error``) and the
 p-value is the asymptotic one for that statistic.
 
 >>> import numpy as np
@@ -31,8 +31,7 @@ MAX_AUTO_EXACT = 10_000
 
 
 def ks_statistic(e: MergedECDF) -> float:
-    fa, fb = e.cdfs()
-    return float(np.max(np.abs(fa - fb))) if fa.size else 0.0
+    return e.distances()[0]
 
 
 def ks_pvalue(d: float, n1: int, n2: int, method: KsMethod = "auto") -> float:
@@ -45,21 +44,30 @@ def ks_pvalue(d: float, n1: int, n2: int, method: KsMethod = "auto") -> float:
             lcm = (n1 // g) * n2
             h = round(d * lcm)
             return _exact_pvalue(n1, n2, g, h)
+    if d <= 0.0:
+        return 1.0
     m, n = float(max(n1, n2)), float(min(n1, n2))
-    en = m * n / (m + n)
-    return float(np.clip(stats.kstwo.sf(d, np.round(en)), 0.0, 1.0))
+    en = max(np.round(m * n / (m + n)), 1.0)  # scipy's size 0 (for 1 vs 1) would give NaN
+    return float(np.clip(stats.kstwo.sf(d, en), 0.0, 1.0))
 
 
 def _exact_pvalue(n1: int, n2: int, g: int, h: int) -> float:
     """P(D >= h/lcm): 1 - the share of lattice paths that keep ``|i*n2 - j*n1| < h*g``.
 
-    Paths from (0, 0) to (m, n) are counted row by row; within a row the count is a cumulative
-    sum over the band, so each row is one vectorised step. Rows are rescaled by powers of two
-    (exactly) to stay within float range, and the count is divided by C(m+n, m) in logs.
+    Paths from (0, 0) to (m, n) are counted row by row, in logs (the counts reach
+    C(m+n, m)); within a row the count is a cumulative sum over the band, so each row is one
+    vectorised ``logaddexp.accumulate``. Below 1e-9 the difference 1 - inside has no
+    relative precision left, and the asymptotic tail is reported instead.
     """
     if h == 0:
         return 1.0
     m, n = (n1, n2) if n1 <= n2 else (n2, n1)
+    en = max(np.round(m * n / (m + n)), 1.0)
+    if en >= 100:
+        # Far in the tail the answer is the asymptotic one below anyway: skip the recursion.
+        tail = float(stats.kstwo.sf(h / ((n1 // g) * n2), en))
+        if tail < 1e-12:
+            return tail
     bound = h * g  # |i*n - j*m| < bound
 
     def band(i: int) -> tuple[int, int]:
@@ -68,26 +76,20 @@ def _exact_pvalue(n1: int, n2: int, g: int, h: int) -> float:
         return max(lo, 0), min(hi, n)
 
     lo, hi = band(0)
-    row = np.zeros(n + 1)
-    row[lo : hi + 1] = 1.0
-    exponent = 0
+    row = np.full(n + 1, -np.inf)
+    row[lo : hi + 1] = 0.0
     for i in range(1, m + 1):
         lo, hi = band(i)
-        new = np.zeros(n + 1)
+        new = np.full(n + 1, -np.inf)
         if lo <= hi:
-            new[lo : hi + 1] = np.cumsum(row[lo : hi + 1])
-        peak = new.max()
-        if peak == 0.0:
-            return 1.0
-        _, e = math.frexp(peak)
-        row = np.ldexp(new, -e)
-        exponent += e
-    inside_count = row[n]
-    if inside_count == 0.0:
-        return 1.0
+            new[lo : hi + 1] = np.logaddexp.accumulate(row[lo : hi + 1])
+        row = new
     log_total = math.lgamma(m + n + 1) - math.lgamma(m + 1) - math.lgamma(n + 1)
-    inside = math.exp(math.log(inside_count) + exponent * math.log(2.0) - log_total)
-    return float(min(1.0, max(0.0, 1.0 - inside)))
+    inside = math.exp(row[n] - log_total) if np.isfinite(row[n]) else 0.0
+    p = min(1.0, max(0.0, 1.0 - inside))
+    if p < 1e-9:
+        return float(min(stats.kstwo.sf(h / ((n1 // g) * n2), en), 1e-9))
+    return p
 
 
 def ks_test(data: ColumnData) -> Statistic:

@@ -1,8 +1,9 @@
 """Drift results: one :class:`ColumnDrift` per column and the dataset verdict.
 
 Every tested column reports its effect size, p-value and sample sizes together, with where
-they came from (``route``: ``raw`` data or ``profile`` sketches) and, from profiles, a bound on
-the error that route can add (``error_bound``).
+they came from (``route``: ``raw`` data or ``profile`` sketches) and, from profiles, bounds on
+the error that route can add to the test statistic and to the effect size
+(``statistic_error``, ``effect_error``; 0 where the profile route is exact).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class ColumnDrift:
     effect_size: float | None = None
     threshold: float | None = None
     route: Literal["raw", "profile"] = "raw"
-    error_bound: float | None = None
+    statistic_error: float | None = None
+    effect_error: float | None = None
     skipped: bool = False
     note: str | None = None
 
@@ -51,7 +53,8 @@ class ColumnDrift:
             "n_reference": self.n_reference,
             "n_current": self.n_current,
             "route": self.route,
-            "error_bound": num(self.error_bound),
+            "statistic_error": num(self.statistic_error),
+            "effect_error": num(self.effect_error),
             "skipped": self.skipped,
             "note": self.note,
         }

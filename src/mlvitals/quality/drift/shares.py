@@ -17,10 +17,12 @@ EPSILON = 1e-4
 
 
 def plain(counts: np.ndarray) -> np.ndarray:
-    total = counts.sum()
-    return counts / total if total > 0 else np.full(counts.size, 1.0 / max(counts.size, 1))
+    total = float(counts.sum())
+    if total > 0:
+        return np.asarray(counts, dtype=np.float64) / total
+    return np.full(counts.size, 1.0 / max(counts.size, 1))
 
 
 def smoothed(counts: np.ndarray, epsilon: float = EPSILON) -> np.ndarray:
     p = np.maximum(plain(counts), epsilon)
-    return p / p.sum()
+    return np.asarray(p / p.sum(), dtype=np.float64)

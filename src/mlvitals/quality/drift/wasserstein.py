@@ -6,7 +6,7 @@ divides by the reference's standard deviation, so 0.1 means "the mass moved a te
 standard deviation on average" whatever the units: the default effect size for numeric columns.
 
 From profiles each CDF value is within the sketches' rank error, so W is within
-``error_bound`` = rank error x the pooled range (divided by the std for the normed variant).
+``effect_error`` = rank error x the pooled range (divided by the std for the normed variant).
 
 >>> import numpy as np
 >>> from mlvitals.quality.drift.ecdf import merge
@@ -18,24 +18,19 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from mlvitals.quality.drift.base import NUMERIC, DriftMethod, Statistic, register
 from mlvitals.quality.drift.ecdf import MergedECDF
 from mlvitals.quality.drift.inputs import ColumnData
 
 
 def wasserstein_distance(e: MergedECDF) -> float:
-    if e.values.size < 2:
-        return 0.0
-    fa, fb = e.cdfs()
-    return float(np.dot(np.abs(fa[:-1] - fb[:-1]), np.diff(e.values)))
+    return e.distances()[1]
 
 
 def _raw(data: ColumnData) -> Statistic:
     e = data.ecdf()
-    bound = data.rank_error * float(e.values[-1] - e.values[0]) if e.values.size else 0.0
-    return Statistic(wasserstein_distance(e), error_bound=bound)
+    low, high = data.pooled_range()
+    return Statistic(wasserstein_distance(e), error_bound=data.rank_error * (high - low))
 
 
 def _normed(data: ColumnData) -> Statistic:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from mlvitals.quality.columns import ColumnKind
 from mlvitals.quality.drift.result import ColumnDrift
-from mlvitals.quality.profile import ColumnProfile
+from mlvitals.quality.profiles import ColumnProfile
 from mlvitals.quality.report.svg import categorical_chart, numeric_chart
 
 if TYPE_CHECKING:
@@ -23,10 +23,13 @@ _CSS = """
 .mlv{font:13px/1.4 system-ui,-apple-system,Segoe UI,sans-serif;color:#1d2733;max-width:1200px}
 .mlv h1{font-size:20px;margin:0 0 4px}.mlv h2{font-size:16px;margin:18px 0 6px}
 .mlv table{border-collapse:collapse;width:100%}
-.mlv th,.mlv td{border-bottom:1px solid #e3e7ec;padding:4px 6px;text-align:left;vertical-align:top}
-.mlv th{background:#f5f7f9;font-weight:600}.mlv td.n{text-align:right;font-variant-numeric:tabular-nums}
+.mlv th,.mlv td{border-bottom:1px solid #e3e7ec;padding:4px 6px;text-align:left;
+vertical-align:top}
+.mlv th{background:#f5f7f9;font-weight:600}
+.mlv td.n{text-align:right;font-variant-numeric:tabular-nums}
 .mlv .ok{color:#0b7a3e;font-weight:600}.mlv .bad{color:#c92a2a;font-weight:600}
-.mlv .muted{color:#6b7785}.mlv .badge{display:inline-block;padding:2px 8px;border-radius:10px;color:#fff}
+.mlv .muted{color:#6b7785}
+.mlv .badge{display:inline-block;padding:2px 8px;border-radius:10px;color:#fff}
 .mlv .badge.ok{background:#2b8a3e}.mlv .badge.bad{background:#c92a2a}
 .mlv code{font-size:12px;background:#f1f3f5;padding:0 3px;border-radius:3px}
 """
@@ -78,8 +81,13 @@ def _drift_cells(d: ColumnDrift | None) -> str:
             f"adj. {_fmt(d.p_adjusted, 2)} (&lt; {_fmt(d.alpha)})"
         )
     route = escape(d.route)
-    if d.route == "profile" and d.error_bound is not None:
-        route += f" ±{_fmt(d.error_bound, 2)}"
+    if d.route == "profile":
+        errors = [
+            f"{label} ±{_fmt(v, 2)}"
+            for label, v in (("stat.", d.statistic_error), ("effect", d.effect_error))
+            if v
+        ]
+        route += f" ({', '.join(errors)})" if errors else ""
     return (
         f"<td>{verdict}</td><td>{effect}</td><td>{test}</td>"
         f'<td class="n">{d.n_reference:,} / {d.n_current:,}</td><td>{route}</td>'

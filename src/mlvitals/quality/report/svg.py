@@ -45,7 +45,7 @@ def numeric_chart(ref: Histogram, cur: Histogram | None, low: float, high: float
     top = max(float(d.max()) for d in dens) or 1.0
 
     def x(v: float) -> float:
-        return round(2 + (v - left) / (right - left) * (WIDTH - 4), 1)
+        return round(2 + float(v - left) / float(right - left) * (WIDTH - 4), 1)
 
     def y(d: float) -> float:
         return round(HEIGHT - 2 - d / top * (HEIGHT - 6), 1)

@@ -9,7 +9,7 @@ within their documented error). The current data is read once: each batch update
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,24 +18,33 @@ from mlvitals.quality.columns import ColumnKind
 from mlvitals.quality.drift.config import DriftPolicy
 from mlvitals.quality.drift.evaluate import evaluate
 from mlvitals.quality.drift.inputs import ColumnData
-from mlvitals.quality.profile import Profile
 from mlvitals.quality.profile_json import loads
-from mlvitals.quality.profiling import add_histograms, histogram_edges
+from mlvitals.quality.profiles import Profile
+from mlvitals.quality.profiling import add_histograms, histogram_edges, own_edges
 from mlvitals.quality.result import CheckResult
 from mlvitals.quality.scan import RawColumns, scan
 from mlvitals.quality.schema import Schema, infer_schema
 from mlvitals.quality.schema_yaml import load_schema
-from mlvitals.quality.sources import Progress, open_source
+from mlvitals.quality.scratch import release
+from mlvitals.quality.sources import Progress, Source, open_source
 
 DEFAULT_RAW_LIMIT = 512 << 20
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Reference:
+    """A reference profile, the bin edges frozen from it, and (from data) its raw values.
+
+    A reference read from data has no histograms yet: its counts are taken from its sorted
+    raw values during the drift tests (which sort them anyway), or by a second read.
+    """
+
     name: str
     profile: Profile
+    edges: Mapping[str, tuple[float, ...]]
     raw: RawColumns | None
     duplicate_share: float | None
+    source: Source | None = None
     note: str | None = None
 
 
@@ -60,10 +69,11 @@ def _reference(
     progress: Progress | None,
 ) -> _Reference:
     if isinstance(reference, Profile):
-        return _Reference("profile", reference, None, _dup_share(reference))
+        edges = histogram_edges(reference)
+        return _Reference("profile", reference, edges, None, _dup_share(reference))
     if _is_profile_path(reference):
         prof = load_profile(reference)
-        return _Reference(str(reference), prof, None, _dup_share(prof))
+        return _Reference(str(reference), prof, histogram_edges(prof), None, _dup_share(prof))
     source = open_source(reference, format=format)
     result = scan(
         source,
@@ -79,12 +89,12 @@ def _reference(
                 "values: a reference must be finite (store missing values as nulls, or drop "
                 "those rows)"
             )
-    prof = add_histograms(result.profile, source, result.raw)
     dup = result.duplicates.share if result.duplicates is not None else None
     prof = dataclasses.replace(
-        prof, duplicate_rows=result.duplicates.count if result.duplicates else None
+        result.profile, duplicate_rows=result.duplicates.count if result.duplicates else None
     )
-    return _Reference(source.name, prof, result.raw, dup, result.raw_note)
+    edges = own_edges(prof)
+    return _Reference(source.name, prof, edges, result.raw, dup, source, result.raw_note)
 
 
 def _dup_share(p: Profile) -> float | None:
@@ -132,7 +142,7 @@ def check(
     source = open_source(data, format=format)
     result = scan(
         source,
-        edges=histogram_edges(ref.profile),
+        edges=ref.edges,
         schema=schema,
         count_duplicates=schema.max_duplicate_share is not None,
         keep_raw=True,
@@ -142,20 +152,42 @@ def check(
     current = add_histograms(result.profile, source, result.raw)
     if result.duplicates is not None:
         current = dataclasses.replace(current, duplicate_rows=result.duplicates.count)
+    if ref.source is not None:
+        # Columns without raw values get their reference counts now, from a second read.
+        missing = {n: e for n, e in ref.edges.items() if ref.raw is None or n not in ref.raw}
+        if missing:
+            filled = add_histograms(ref.profile, ref.source, ref.raw, edges=missing)
+            ref = dataclasses.replace(ref, profile=filled)
     columns = _drift_columns(ref, current, result.raw, policy)
-    drift = evaluate(columns, policy)
+    try:
+        drift = evaluate(columns, policy)
+        reference_profile = _complete_reference(ref, columns)
+    finally:
+        release()
     notes = tuple(n for n in (ref.note, result.raw_note) if n)
     return CheckResult(
         passed=not result.failures and not drift.dataset_drift,
         failures=result.failures,
         drift=drift,
         profile=current,
-        reference=ref.profile,
+        reference=reference_profile,
         schema=schema,
         data_name=source.name,
         reference_name=ref.name,
         notes=notes,
     )
+
+
+def _complete_reference(ref: _Reference, columns: Sequence[ColumnData]) -> Profile:
+    """The reference profile with its histograms (on the frozen edges) filled in."""
+    if ref.source is None:
+        return ref.profile  # a stored profile has its histograms
+    known = {
+        c.name: c.reference_histogram(ref.edges[c.name])
+        for c in columns
+        if c.ref_raw is not None and c.name in ref.edges
+    }
+    return add_histograms(ref.profile, ref.source, ref.raw, edges=ref.edges, known=known)
 
 
 def _drift_columns(
@@ -171,8 +203,17 @@ def _drift_columns(
         ref_raw = cur_raw = None
         if col.kind is ColumnKind.NUMERIC:
             if ref.raw is not None and col.name in ref.raw:
-                ref_raw = ref.raw.values(col.name)
+                ref_raw = ref.raw.chunks[col.name]
             if raw is not None and col.name in raw:
-                cur_raw = raw.values(col.name)
-        out.append(ColumnData(ref_col, col, ref_raw, cur_raw, ks_method=policy.ks_method))
+                cur_raw = raw.chunks[col.name]
+        out.append(
+            ColumnData(
+                ref_col,
+                col,
+                ref_raw,
+                cur_raw,
+                ks_method=policy.ks_method,
+                from_data=ref.source is not None,
+            )
+        )
     return out
