@@ -42,7 +42,12 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.bench_sdk_overhead --rounds 5
+	$(BIN)/python -m benchmarks.bench_sketches --rounds 5
+	$(BIN)/python -m benchmarks.bench_pipelines
+	$(BIN)/python -m benchmarks.bench_quality
+	$(BIN)/python -m benchmarks.bench_ingest --batches 30
+	$(BIN)/python -m benchmarks.bench_cost --days 7
 
 # Re-pin the dev environment after changing dependencies in pyproject.toml.
 lock:
