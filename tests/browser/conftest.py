@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
 from .harness import (
     CHROMIUM,
@@ -93,3 +93,27 @@ def browser_page(browser: Browser) -> Iterator[BrowserPage]:
         yield BrowserPage(page, issues)
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def shared_context(browser: Browser) -> Iterator[BrowserContext]:
+    """One browser context per module, so Plotly is fetched and compiled once rather than in
+    every test (each test still gets its own page and issue tracking)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(10_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def tab(shared_context: BrowserContext) -> Iterator[BrowserPage]:
+    """A new page in the module's shared context, with its console errors and failed requests."""
+    page = shared_context.new_page()
+    issues = PageIssues()
+    issues.attach(page)
+    try:
+        yield BrowserPage(page, issues)
+    finally:
+        page.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from mlvitals.cost.timegrid import month_start
 
@@ -33,7 +33,7 @@ from .cost_seed import (
     put_budget,
     seed_cost,
 )
-from .harness import BrowserPage, LiveServer, PageIssues, start_server, stop_server, wait_for_charts
+from .harness import BrowserPage, LiveServer, start_server, stop_server, wait_for_charts
 from .pipelines_seed import CPU_SHARE, PEAK_RSS
 
 pytestmark = pytest.mark.browser
@@ -69,27 +69,6 @@ def cost_server(
         yield server, seeded
     finally:
         stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def shared_context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(10_000)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def tab(shared_context: BrowserContext) -> Iterator[BrowserPage]:
-    page = shared_context.new_page()
-    issues = PageIssues()
-    issues.attach(page)
-    try:
-        yield BrowserPage(page, issues)
-    finally:
-        page.close()
 
 
 def amount(page: Page, selector: str) -> float:

@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
-from .harness import BrowserPage, LiveServer, PageIssues, start_server, stop_server, wait_for_charts
+from .harness import BrowserPage, LiveServer, start_server, stop_server, wait_for_charts
 from .pipelines_seed import (
     DEPLOY,
     ETL,
@@ -53,28 +53,6 @@ def pipelines_server(
         yield server, seed_pipelines(server.url, folder / "files", time.time())
     finally:
         stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def shared_context(browser: Browser) -> Iterator[BrowserContext]:
-    """One context for the module: Plotly is fetched and compiled once."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def tab(shared_context: BrowserContext) -> Iterator[BrowserPage]:
-    page = shared_context.new_page()
-    issues = PageIssues()
-    issues.attach(page)
-    try:
-        yield BrowserPage(page, issues)
-    finally:
-        page.close()
 
 
 def screenshot(page: Page, suffix: str) -> None:

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from .harness import (
     BrowserPage,
     LiveServer,
-    PageIssues,
     start_server,
     stop_server,
     wait_for_charts,
@@ -70,30 +69,6 @@ def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         yield server
     finally:
         stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def shared_context(browser: Browser) -> Iterator[BrowserContext]:
-    """One browser context for the module, so Plotly is fetched and compiled once rather
-    than in every test (each test still gets its own page and issue tracking)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def tab(shared_context: BrowserContext) -> Iterator[BrowserPage]:
-    """A new page in the shared context, with its console errors and failed requests."""
-    page = shared_context.new_page()
-    issues = PageIssues()
-    issues.attach(page)
-    try:
-        yield BrowserPage(page, issues)
-    finally:
-        page.close()
 
 
 def range_start(page: Page) -> float:
