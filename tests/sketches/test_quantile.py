@@ -161,7 +161,8 @@ def test_good_dict_is_accepted() -> None:
         ({"zero": -1, "count": 1}, "zero must not be negative"),
         ({"bins": [1, -1, 2]}, "bins entry must not be negative"),
         ({"bins": [1, 0.5, 1]}, "bins entry must be an integer"),
-        ({"bins": "1,0,1"}, "bins must be a list"),
+        ({"bins": "1,0,1"}, "must start with .u4:. or .u8:."),
+        ({"bins": {"0": 1}}, "bins must be a list"),
         ({"bins": [0] * (MAX_BINS + 1)}, "more than the 4096 allowed"),
         ({"offset": 1.5}, "offset must be an integer"),
         ({"offset": 2**70}, "offset must be an integer"),
@@ -301,3 +302,32 @@ def test_quantile_rejects_out_of_range_q() -> None:
     for q in (-0.1, 1.5):
         with pytest.raises(ValueError, match="between 0 and 1"):
             s.quantile(q)
+
+
+def test_packed_bins_round_trip_and_are_checked() -> None:
+    import numpy as np
+    import pytest
+
+    from mlvitals.sketches.quantile import pack_bins
+
+    rng = np.random.default_rng(5)
+    values = rng.lognormal(-3, 1.0, 5000)
+    sketch = QuantileSketch()
+    sketch.add_many(values)
+    packed = sketch.to_dict(packed=True)
+    assert isinstance(packed["bins"], str) and packed["bins"].startswith("u4:")
+    again = QuantileSketch.from_dict(packed)
+    assert again.to_dict() == sketch.to_dict()
+    for q in (0.5, 0.99):
+        assert again.quantile(q) == sketch.quantile(q)
+    wide = {**packed, "bins": pack_bins([2**40, 1]), "count": 2**40 + 1 + packed["zero"]}
+    assert wide["bins"].startswith("u8:")
+    QuantileSketch.check_dict(wide)
+    for bad, message in (
+        ("x4:AAAA", "start with"),
+        ("u4:!!!!", "base64"),
+        ("u4:AQAA", "partial"),
+        (pack_bins([1, 2]), "add up to"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            QuantileSketch.check_dict({**packed, "bins": bad})

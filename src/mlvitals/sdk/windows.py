@@ -112,8 +112,8 @@ def window_record(
         "calls": agg.calls,
         "failures": dict(agg.failures),
         "client_errors": agg.client_errors,
-        "latency": agg.latency.to_dict(),
-        "cpu": agg.cpu.to_dict(),
+        "latency": agg.latency.to_dict(packed=True),
+        "cpu": agg.cpu.to_dict(packed=True),
         "cpu_seconds": agg.cpu.sum,
         "peak_in_flight": agg.peak_in_flight(),
     }

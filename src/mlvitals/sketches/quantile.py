@@ -13,11 +13,15 @@ merging sketches of parts equals sketching the whole.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from math import ceil, inf, log
 from typing import Any
+
+import numpy as np
 
 ZERO_CUTOFF = 1e-9
 """Values at or below this are counted in the zero bucket."""
@@ -182,8 +186,12 @@ class QuantileSketch:
 
     # -- the dict form (the wire and storage format) ----------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, packed: bool = False) -> dict[str, Any]:
         """The dict form: ``{"alpha", "count", "sum", "min", "max", "zero", "offset", "bins"}``.
+
+        With ``packed``, ``bins`` is a string ``"u4:"`` + base64 of little-endian uint32
+        counts (``"u8:"`` and uint64 past 2**32 - 1): what the SDK ships, because a server
+        parses and checks one string far faster than hundreds of JSON numbers.
 
         ``bins[k]`` counts bucket ``offset + k``; leading and trailing empty buckets are left
         out. Past :data:`MAX_BINS` buckets, the lowest are collapsed into the lowest kept one.
@@ -206,7 +214,7 @@ class QuantileSketch:
             "max": self._max,
             "zero": self._zero,
             "offset": low,
-            "bins": dense,
+            "bins": pack_bins(dense) if packed else dense,
         }
 
     @staticmethod
@@ -225,7 +233,8 @@ class QuantileSketch:
         """
         alpha, count, zero, offset, bins, total_sum, low, high = _checked(data)
         sketch = cls(alpha)
-        for k, n in enumerate(bins):
+        counts = bins if isinstance(bins, list) else unpack_bins(bins).tolist()
+        for k, n in enumerate(counts):
             if n:
                 sketch._bins[offset + k] = n
         sketch._zero = zero
@@ -254,7 +263,7 @@ class QuantileSketch:
 
 def _checked(
     data: Any,
-) -> tuple[float, int, int, int, list[int], float, float, float]:
+) -> tuple[float, int, int, int, list[int] | str, float, float, float]:
     if not isinstance(data, Mapping):
         raise ValueError(f"a sketch must be an object, got {type(data).__name__}")
     missing = [k for k in _KEYS if k not in data]
@@ -273,8 +282,18 @@ def _checked(
     if type(offset) is not int or abs(offset) > _MAX_OFFSET:
         raise ValueError(f"sketch offset must be an integer, got {offset!r}")
     bins = data["bins"]
+    if isinstance(bins, str):
+        counts = unpack_bins(bins)
+        if len(counts) > MAX_BINS:
+            raise ValueError(f"sketch has {len(counts)} bins, more than the {MAX_BINS} allowed")
+        total = zero + int(counts.sum())
+        if total != count:
+            raise ValueError(f"sketch count is {count} but zero + bins add up to {total}")
+        return (alpha, count, zero, offset, bins, *_checked_values(data, count))
     if not isinstance(bins, list):
-        raise ValueError(f"sketch bins must be a list of counts, got {type(bins).__name__}")
+        raise ValueError(
+            f"sketch bins must be a list of counts or packed counts, got {type(bins).__name__}"
+        )
     if len(bins) > MAX_BINS:
         raise ValueError(f"sketch has {len(bins)} bins, more than the {MAX_BINS} allowed")
     # This runs for every ingested window: builtins only. The sum of a list is an int only
@@ -292,6 +311,10 @@ def _checked(
     total = zero + binned
     if total != count:
         raise ValueError(f"sketch count is {count} but zero + bins add up to {total}")
+    return (alpha, count, zero, offset, bins, *_checked_values(data, count))
+
+
+def _checked_values(data: Mapping[str, Any], count: int) -> tuple[float, float, float]:
     total_sum = _check_value("sum", data["sum"])
     low = _check_value("min", data["min"])
     high = _check_value("max", data["max"])
@@ -299,7 +322,37 @@ def _checked(
         raise ValueError(f"sketch min {low} is above its max {high}")
     if count == 0 and (total_sum or low or high):
         raise ValueError("an empty sketch must have sum, min and max 0")
-    return alpha, count, zero, offset, bins, total_sum, low, high
+    return total_sum, low, high
+
+
+def pack_bins(counts: list[int]) -> str:
+    """``"u4:"`` + base64 of little-endian uint32 counts (``"u8:"``/uint64 when needed).
+
+    >>> pack_bins([1, 0, 2])
+    'u4:AQAAAAAAAAACAAAA'
+    >>> unpack_bins(pack_bins([1, 0, 2])).tolist()
+    [1, 0, 2]
+    """
+    wide = bool(counts) and max(counts) > 0xFFFFFFFF
+    array = np.asarray(counts, dtype="<u8" if wide else "<u4")
+    return ("u8:" if wide else "u4:") + base64.b64encode(array.tobytes()).decode("ascii")
+
+
+def unpack_bins(text: str) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    """The counts of :func:`pack_bins`; raises ValueError on anything malformed."""
+    kind, _, payload = text.partition(":")
+    width = {"u4": 4, "u8": 8}.get(kind)
+    if width is None:
+        raise ValueError("packed sketch bins must start with 'u4:' or 'u8:'")
+    if len(payload) > 4 * (MAX_BINS * width + 2) // 3 + 4:
+        raise ValueError(f"sketch has more than the {MAX_BINS} bins allowed")
+    try:
+        raw = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("packed sketch bins are not valid base64") from None
+    if len(raw) % width:
+        raise ValueError("packed sketch bins have a partial count at the end")
+    return np.frombuffer(raw, dtype=f"<u{width}").astype(np.uint64)
 
 
 def _check_alpha(alpha: Any) -> float:
