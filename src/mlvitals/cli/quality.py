@@ -1,7 +1,8 @@
 """``mlvitals profile``, ``mlvitals check`` and ``mlvitals schema infer``.
 
 Exit codes: 0 when every check passes, 1 when a check fails or the dataset drifts, 2 when the
-command or its inputs cannot be used (the message names the file or column).
+command or its inputs cannot be used (the message names the file or column), or when the
+result could not be sent to ``--server``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,42 @@ def _write(text: str, output: str | None) -> None:
         Path(output).write_text(text + "\n", encoding="utf-8")
 
 
+def _server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--dataset", help="Name to file the result under on the server (required with --server)."
+    )(fn)
+    fn = click.option("--token", help="Bearer token with the ingest scope, for --server.")(fn)
+    fn = click.option(
+        "--server",
+        help="Also send the result to this mlvitals server (e.g. http://127.0.0.1:8765).",
+    )(fn)
+    return fn
+
+
+def _check_target(server: str | None, dataset: str | None) -> None:
+    """Fail before the work, not after it, when the sending options do not fit."""
+    from mlvitals.errors import ConfigError
+    from mlvitals.sdk.quality import check_dataset_name
+
+    if server is None:
+        if dataset is not None:
+            raise ConfigError("--dataset names the result on a server: give --server URL too")
+        return
+    if not server.startswith(("http://", "https://")):
+        raise ConfigError(f"--server must be an http:// or https:// URL, got {server!r}")
+    if dataset is None:
+        raise ConfigError("--server needs --dataset NAME: the name the server files it under")
+    check_dataset_name(dataset)
+
+
+def _send(server: str, token: str | None, record: dict[str, Any]) -> None:
+    """POST one record; raise ``ConfigError`` (exit 2) when it was not stored."""
+    from mlvitals.sdk.quality import post_records
+
+    post_records(server, token, [record])
+    click.echo(f"sent the {record['kind']} of dataset {record['dataset']!r} to {server}", err=True)
+
+
 _progress_option = click.option(
     "--progress/--no-progress",
     default=None,
@@ -83,15 +120,27 @@ _progress_option = click.option(
     help="A profile JSON whose bin edges to use (so the two profiles can be compared/merged).",
 )
 @_progress_option
+@_server_options
 def profile_cmd(
-    data: str, output: str | None, fmt: str | None, reference: str | None, progress: bool | None
+    data: str,
+    output: str | None,
+    fmt: str | None,
+    reference: str | None,
+    progress: bool | None,
+    server: str | None,
+    token: str | None,
+    dataset: str | None,
 ) -> None:
     """Profile DATA (a CSV or Parquet file or folder) into versioned JSON.
+
+    With --server, the profile is also sent there as a profile of --dataset.
 
     \b
     Example:
       mlvitals profile data/train.parquet -o reference.json
+      mlvitals profile today.parquet --server http://127.0.0.1:8765 --dataset features
     """
+    _check_target(server, dataset)
     from mlvitals.quality.checking import load_profile
     from mlvitals.quality.profiling import profile
     from mlvitals.quality.sources import open_source
@@ -104,6 +153,15 @@ def profile_cmd(
     finally:
         bar.close()
     _write(result.to_json(), output)
+    if server is not None and dataset is not None:
+        import time
+
+        from mlvitals.sdk.quality import data_bytes, profile_record
+
+        record = profile_record(
+            result, dataset=dataset, time=time.time(), source=data, data_bytes=data_bytes(data)
+        )
+        _send(server, token, record)
 
 
 @click.command("check")
@@ -125,6 +183,7 @@ def profile_cmd(
 @click.option("--format", "fmt", type=_FORMAT, help="Format of DATA when its extension says none.")
 @click.option("--reference-format", type=_FORMAT, help="Format of the reference data.")
 @_progress_option
+@_server_options
 def check_cmd(
     data: str,
     reference: str,
@@ -135,15 +194,22 @@ def check_cmd(
     fmt: str | None,
     reference_format: str | None,
     progress: bool | None,
+    server: str | None,
+    token: str | None,
+    dataset: str | None,
 ) -> None:
     """Check DATA against a reference: schema validation and drift, in one pass.
 
-    Exits 0 when every check passes, 1 when a check fails or the dataset drifts.
+    Exits 0 when every check passes, 1 when a check fails or the dataset drifts, 2 when
+    an input cannot be used or the result could not be sent to --server.
 
     \b
     Example:
       mlvitals check today.parquet --reference reference.json --html report.html
+      mlvitals check today.parquet -r reference.json --server http://127.0.0.1:8765 \\
+          --token T --dataset features
     """
+    _check_target(server, dataset)
     from mlvitals.quality.checking import check
     from mlvitals.quality.drift.config import load_policy
     from mlvitals.quality.sources import open_source
@@ -176,6 +242,15 @@ def check_cmd(
         click.echo(result.to_json())
     else:
         click.echo(result.summary())
+    if server is not None and dataset is not None:
+        import time
+
+        from mlvitals.sdk.quality import check_record, data_bytes
+
+        record = check_record(
+            result, dataset=dataset, time=time.time(), data_bytes=data_bytes(data)
+        )
+        _send(server, token, record)
     sys.exit(0 if result.passed else 1)
 
 

@@ -426,3 +426,9 @@ def current_run() -> Run | None:
     """The innermost run active in this thread or task, if any."""
     current = _CURRENT.get()
     return None if current is None else current[0]
+
+
+def current_step_id() -> str | None:
+    """The id of the innermost open step of the active run, if any."""
+    current = _CURRENT.get()
+    return None if current is None else current[1]

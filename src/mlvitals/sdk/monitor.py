@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from mlvitals.pipelines.tracker import RunTracker
+    from mlvitals.quality import CheckResult, Profile
 
 log = logging.getLogger("mlvitals.sdk")
 
@@ -140,9 +141,12 @@ class Monitor:
             clock=clock,
             window=window,
         )
+        self._owns_transport = transport is None and server is not None
         if transport is None and server is not None:
             transport = HttpTransport(server, token)
         self._transport = transport
+        self._server, self._token = server, token
+        self._quality: Transport | None = None
         self._thread = CollectorThread(
             self._collector, self._ship, tick_interval=min(tick, window), clock=clock
         )
@@ -281,6 +285,84 @@ class Monitor:
         if self._transport is not None:
             self._transport.send([record])
 
+    # -- data quality -----------------------------------------------------------------------------
+
+    def profile(self, data: Any, *, dataset: str, reference: Any = None, **options: Any) -> Profile:
+        """Profile ``data`` with :func:`mlvitals.quality.profile`, send the profile as the
+        ``dataset_profile`` record of ``dataset``, and return it.
+
+        ``reference`` is a :class:`~mlvitals.quality.Profile` or the path of a saved one
+        (its bin edges are used); ``options`` go to :func:`mlvitals.quality.profile`. Inside
+        a run (:meth:`run`) the record names the run and step. Sending never raises.
+
+        >>> import pyarrow as pa
+        >>> monitor = Monitor("etl", background=False)
+        >>> monitor.profile(pa.table({"x": [1.0, 2.0, 3.0]}), dataset="features").rows
+        3
+        >>> monitor.close()
+        True
+        """
+        from mlvitals.sdk.quality import profile_and_send
+
+        return profile_and_send(
+            self._ship_quality,
+            data,
+            dataset=dataset,
+            reference=reference,
+            clock=self._clock,
+            options=options,
+        )
+
+    def check(
+        self, data: Any, reference: Any, *, dataset: str, schema: Any = None, **options: Any
+    ) -> CheckResult:
+        """Check ``data`` against ``reference`` with :func:`mlvitals.quality.check`, send
+        the result as the ``check_result`` record of ``dataset``, and return it.
+
+        ``reference`` is data, a :class:`~mlvitals.quality.Profile` or a saved profile's
+        path; ``schema`` and ``options`` (``policy``, ``format``, ...) go to
+        :func:`mlvitals.quality.check`. The server shows the result on ``/datasets`` and
+        evaluates ``check_failed`` and ``drift`` alert rules over it. Sending never raises.
+
+        >>> import pandas as pd
+        >>> monitor = Monitor("etl", background=False)
+        >>> ref = pd.DataFrame({"age": [30, 40, 50, 60] * 50})
+        >>> monitor.check(ref.assign(age=ref.age + 25), ref, dataset="users").passed
+        False
+        >>> monitor.close()
+        True
+        """
+        from mlvitals.sdk.quality import check_and_send
+
+        return check_and_send(
+            self._ship_quality,
+            data,
+            reference,
+            dataset=dataset,
+            schema=schema,
+            clock=self._clock,
+            options=options,
+        )
+
+    def _quality_transport(self) -> Transport | None:
+        with self._lock:
+            if self._quality is None and self._transport is not None:
+                if self._owns_transport and self._server is not None:
+                    # One record per request: a profile of wide data is megabytes, and a batch
+                    # of several would pass the server's body limit and take the serving
+                    # windows queued with it down too.
+                    self._quality = HttpTransport(
+                        self._server, self._token, batch_size=1, max_buffer=100
+                    )
+                else:
+                    self._quality = self._transport
+            return self._quality
+
+    def _ship_quality(self, build: Callable[[], dict[str, Any]]) -> None:
+        from mlvitals.sdk.quality import send
+
+        send(self._quality_transport(), build)
+
     # -- windows, shipping and shutdown ----------------------------------------------------------
 
     def collect(self) -> Records:
@@ -303,7 +385,12 @@ class Monitor:
         self._ship(self._collector.tick(force=True))
         if self._transport is None:
             return True
-        return self._transport.flush(timeout)
+        deadline = time.monotonic() + timeout
+        done = self._transport.flush(timeout)
+        quality = self._quality
+        if quality is not None and quality is not self._transport:
+            done = quality.flush(max(deadline - time.monotonic(), 0.0)) and done
+        return done
 
     def close(self, timeout: float = 5.0) -> bool:
         """Stop the collector, ship what is left (for up to ``timeout`` s) and stop shipping.
@@ -321,7 +408,11 @@ class Monitor:
             _LIVE.discard(self)
         done = True
         if self._transport is not None:
+            deadline = time.monotonic() + timeout
             done = self._transport.close(timeout)
+            quality = self._quality
+            if quality is not None and quality is not self._transport:
+                done = quality.close(max(deadline - time.monotonic(), 0.0)) and done
         self._collector.close()
         return done
 
@@ -347,7 +438,8 @@ class Monitor:
         return self._collector.snapshot().folded_calls
 
     def _dropped(self) -> int:
-        return int(getattr(self._transport, "dropped", 0))
+        quality = self._quality if self._quality is not self._transport else None
+        return int(getattr(self._transport, "dropped", 0)) + int(getattr(quality, "dropped", 0))
 
     def _ship(self, records: Records) -> None:
         if records and self._transport is not None:
@@ -367,6 +459,8 @@ class Monitor:
         self._thread.after_fork()
         if self._transport is not None:
             self._transport.after_fork()
+        if self._quality is not None and self._quality is not self._transport:
+            self._quality.after_fork()
 
     def __repr__(self) -> str:
         return f"Monitor({self.service!r}, version={self.version!r}, instance={self.instance!r})"

@@ -25,7 +25,7 @@ from mlvitals.cost.config import load_config
 from mlvitals.errors import HTTPError, StoreError
 from mlvitals.server.alerting.rules_source import rules_source
 from mlvitals.server.api import alerts as alerts_api
-from mlvitals.server.api import cost, ingest, lineage, meta, runs, serving
+from mlvitals.server.api import cost, datasets, ingest, lineage, meta, runs, serving
 from mlvitals.server.auth import token_table
 from mlvitals.server.dashboard import routes as dashboard
 from mlvitals.server.deps import AppState
@@ -110,6 +110,7 @@ def create_app(
     app.include_router(serving.router)
     app.include_router(lineage.router)
     app.include_router(runs.router)
+    app.include_router(datasets.router)
     app.include_router(cost.router)
     app.include_router(alerts_api.router)
     app.include_router(dashboard.router)

@@ -90,6 +90,9 @@ def validate_envelope(payload: Any, received_at: float) -> Validated:
         row = spec.to_row(model)
         row["batch_id"] = batch_id
         rows[spec.table].append(row)
+        if spec.extra_rows is not None:
+            for table, extra in spec.extra_rows(model).items():
+                rows[table].extend({**r, "batch_id": batch_id} for r in extra)
         accepted[spec.name] += 1
     return Validated(
         Batch(batch_id, received_at, dict(rows), rejected=len(records) - sum(accepted.values())),

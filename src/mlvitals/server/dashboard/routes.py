@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mlvitals.server.alerting import page as alerts_page
-from mlvitals.server.dashboard import cost_page, login, pipelines, services, vendor
+from mlvitals.server.dashboard import cost_page, datasets, login, pipelines, services, vendor
 from mlvitals.server.dashboard.overview import load_overview
 from mlvitals.server.dashboard.render import page
 from mlvitals.server.dashboard.sections import SECTIONS, Section, count_records, ingest_example
@@ -21,12 +21,13 @@ router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
 router.include_router(vendor.router)
 router.include_router(services.router)
+router.include_router(datasets.router)
 router.include_router(pipelines.router)
 router.include_router(cost_page.router)
 router.include_router(alerts_page.router)
 
 # Sections with a page of their own; their entry in SECTIONS still words the empty state.
-OWN_PAGES = {"/services", "/alerts", "/pipelines", "/cost"}
+OWN_PAGES = {"/services", "/datasets", "/alerts", "/pipelines", "/cost"}
 
 
 def static_dir() -> Path:

@@ -5,6 +5,7 @@ A new kind is one module here plus ``register()``; its table comes with a migrat
 """
 
 from mlvitals.server.records import pipelines as _pipelines  # noqa: F401  (registers kinds)
+from mlvitals.server.records import quality as _quality  # noqa: F401  (registers kinds)
 from mlvitals.server.records.registry import RECORD_KINDS, RecordKind, register
 from mlvitals.server.records.serving import InstanceSample, ServingWindow
 

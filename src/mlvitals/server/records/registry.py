@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,12 +11,17 @@ from pydantic import BaseModel
 
 @dataclass(frozen=True, slots=True)
 class RecordKind:
-    """A kind of record: its wire model, its table and how a record becomes a row."""
+    """A kind of record: its wire model, its table and how a record becomes a row.
+
+    ``extra_rows``, when set, maps a record to rows of other tables stored with it (in the
+    same transaction), e.g. the per-column rows of a data-quality check.
+    """
 
     name: str
     model: type[BaseModel]
     table: str
     to_row: Callable[[Any], dict[str, Any]]
+    extra_rows: Callable[[Any], Mapping[str, list[dict[str, Any]]]] | None = None
 
 
 RECORD_KINDS: dict[str, RecordKind] = {}

@@ -7,13 +7,14 @@ Never edit a migration that has shipped: append a new one.
 
 from __future__ import annotations
 
-from mlvitals.store.migrations import alerts, cost, foundation, pipelines, serving
+from mlvitals.store.migrations import alerts, cost, foundation, pipelines, quality, serving
 from mlvitals.store.migrations.base import Migration
 
 MIGRATIONS: list[Migration] = sorted(
     [
         *foundation.MIGRATIONS,
         *serving.MIGRATIONS,
+        *quality.MIGRATIONS,
         *pipelines.MIGRATIONS,
         *cost.MIGRATIONS,
         *alerts.MIGRATIONS,

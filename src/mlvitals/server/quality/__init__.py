@@ -1,0 +1,1 @@
+"""Stored data-quality results: queries over profiles, checks and per-column drift."""

@@ -1,0 +1,25 @@
+"""The examples in the docstrings of the data-quality server, SDK and page modules hold."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = (
+    "mlvitals.sdk.quality",
+    "mlvitals.sdk.monitor",
+    "mlvitals.server.records.quality",
+    "mlvitals.server.quality.queries",
+    "mlvitals.server.quality.histograms",
+    "mlvitals.server.dashboard.dataset_view",
+    "mlvitals.server.dashboard.datasets",
+    "mlvitals.server.alerting.signals.quality",
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
