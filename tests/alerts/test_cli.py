@@ -28,8 +28,9 @@ def test_rules_check_exits_0_for_a_valid_file(tmp_path: Path) -> None:
     code, out, _ = run("rules", "default")
     assert code == 0
     path.write_text(out)
+    rules = out.count("\n  - name: ")  # the pack's rules, counted in its text
     code, out, _ = run("rules", "check", str(path))
-    assert code == 0 and out.strip() == f"{path}: ok, 12 rule(s), 0 receiver(s)"
+    assert code == 0 and out.strip() == f"{path}: ok, {rules} rule(s), 0 receiver(s)"
 
 
 def test_rules_check_exits_1_naming_rule_and_field(tmp_path: Path) -> None:
