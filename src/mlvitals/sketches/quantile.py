@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import sys
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from math import ceil, inf, log
@@ -286,7 +288,7 @@ def _checked(
         counts = unpack_bins(bins)
         if len(counts) > MAX_BINS:
             raise ValueError(f"sketch has {len(counts)} bins, more than the {MAX_BINS} allowed")
-        total = zero + int(counts.sum())
+        total = zero + sum(counts)
         if total != count:
             raise ValueError(f"sketch count is {count} but zero + bins add up to {total}")
         return (alpha, count, zero, offset, bins, *_checked_values(data, count))
@@ -338,21 +340,25 @@ def pack_bins(counts: list[int]) -> str:
     return ("u8:" if wide else "u4:") + base64.b64encode(array.tobytes()).decode("ascii")
 
 
-def unpack_bins(text: str) -> np.ndarray[Any, np.dtype[np.uint64]]:
+def unpack_bins(text: str) -> array[int]:
     """The counts of :func:`pack_bins`; raises ValueError on anything malformed."""
     kind, _, payload = text.partition(":")
-    width = {"u4": 4, "u8": 8}.get(kind)
-    if width is None:
+    code = {"u4": "I", "u8": "Q"}.get(kind)
+    if code is None:
         raise ValueError("packed sketch bins must start with 'u4:' or 'u8:'")
-    if len(payload) > 4 * (MAX_BINS * width + 2) // 3 + 4:
+    counts = array(code)
+    if len(payload) > 4 * (MAX_BINS * counts.itemsize + 2) // 3 + 4:
         raise ValueError(f"sketch has more than the {MAX_BINS} bins allowed")
     try:
         raw = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("packed sketch bins are not valid base64") from None
-    if len(raw) % width:
+    if len(raw) % counts.itemsize:
         raise ValueError("packed sketch bins have a partial count at the end")
-    return np.frombuffer(raw, dtype=f"<u{width}").astype(np.uint64)
+    counts.frombytes(raw)
+    if sys.byteorder == "big":
+        counts.byteswap()
+    return counts
 
 
 def _check_alpha(alpha: Any) -> float:
