@@ -1,15 +1,46 @@
-"""``mlvitals demo``: a server on a fresh SQLite file, with live demo traffic."""
+"""``mlvitals demo``: a server on a fresh SQLite file, with a live workload and a timeline of
+staged incidents (see ``docs/demo.md``)."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
+import uvicorn
 
 from mlvitals.cli.options import setting_options, settings_from
+
+
+class _DemoServer(uvicorn.Server):
+    """The demo's server: on Ctrl-C (or SIGTERM) the workload stops first, shipping its last
+    records while the server still listens; a second signal stops at once."""
+
+    def __init__(self, config: uvicorn.Config, stop_workload: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._stop_workload = stop_workload
+        self._stopping = threading.Event()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._stopping.is_set():
+            super().handle_exit(sig, frame)
+            return
+        self._stopping.set()
+        threading.Thread(target=self.finish, name="mlvitals-demo-stop", daemon=True).start()
+
+    def finish(self) -> None:
+        self._stopping.set()
+        self._stop_workload()
+        # The alert loop's last evaluation may still be reading when the store closes at
+        # shutdown; what it logs then says nothing about the demo.
+        logging.getLogger("mlvitals.server.alerting").setLevel(logging.CRITICAL)
+        self.should_exit = True
 
 
 @click.command()
@@ -25,41 +56,58 @@ from mlvitals.cli.options import setting_options, settings_from
     "directory",
     type=click.Path(file_okay=False),
     default=None,
-    help="Where to keep the demo database (default: a new temporary folder).",
+    help="Where to keep the demo database, files and configuration (default: a new "
+    "temporary folder).",
 )
-def demo(duration: float | None, directory: str | None, **options: Any) -> None:
-    """Run a live demo: a server on a fresh SQLite file, a scikit-learn model served by three
-    instrumented replicas with traffic, and hours of history; prints the dashboard URL."""
+@click.option(
+    "--pace",
+    type=click.FloatRange(min=6),
+    default=60.0,
+    show_default=True,
+    help="Seconds between staged incidents; the quiet start, the alert interval and every "
+    "window scale with it (6 runs the whole story in about a minute).",
+)
+def demo(duration: float | None, directory: str | None, pace: float, **options: Any) -> None:
+    """Run a live demo: a server on a fresh SQLite file; a scikit-learn model served by three
+    instrumented replicas with traffic; a scheduled feature pipeline, retraining and
+    deployment runs; hours of history; then incidents staged one after another (an error
+    burst, a late run, a latency regression, a short extract, a drifted batch, a stopped
+    instance, a retraining broken by a dependency upgrade, a budget near its limit), each
+    raising its alert. Prints the dashboard URL, then the timeline as it happens."""
+    from mlvitals.demo import configs
     from mlvitals.demo.scenario import Demo
+    from mlvitals.demo.timing import Timing
     from mlvitals.server.runner import build_server
 
+    timing = Timing.for_pace(pace)
     folder = Path(directory or tempfile.mkdtemp(prefix="mlvitals-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     db_path = folder / "demo.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    settings = settings_from({**options, "db": str(db_path)})
-    server = build_server(settings)
-    scenario = Demo(f"http://{settings.host}:{settings.port}")
+    (folder / "timeline.jsonl").unlink(missing_ok=True)
+    files = configs.write(folder, timing, time.time())
+    settings = settings_from({**options, **files.settings(timing)})
+    url = f"http://{settings.host}:{settings.port}"
+    scenario = Demo(url, files, timing, echo=click.echo)
+    server = _DemoServer(build_server(settings).config, scenario.stop)
 
-    def start_scenario() -> None:
+    def run_scenario() -> None:
         try:
-            scenario.start()
+            scenario.run()
         except Exception as exc:  # the server keeps running; say what went wrong
-            click.echo(f"demo workload failed to start: {exc}", err=True)
+            if not scenario.stopping:  # failures while stopping are the shutdown's
+                click.echo(f"demo workload failed: {exc}", err=True)
 
-    threading.Thread(target=start_scenario, name="mlvitals-demo", daemon=True).start()
+    click.echo(f"mlvitals demo: dashboard at {url}/")
+    click.echo(f"  folder {folder} (database, rules, rate card, budgets, pipeline files)")
+    click.echo("  press Ctrl-C to stop" if duration is None else f"  stops in {duration:g}s")
+    scenario.prepare()
+    threading.Thread(target=run_scenario, name="mlvitals-demo", daemon=True).start()
     if duration is not None:
-
-        def finish() -> None:
-            scenario.stop()  # ship the last windows while the server still listens
-            server.should_exit = True
-
-        timer = threading.Timer(duration, finish)
+        timer = threading.Timer(duration, server.finish)
         timer.daemon = True
         timer.start()
-    click.echo(f"mlvitals demo: dashboard at http://{settings.host}:{settings.port}/")
-    click.echo(f"  database {db_path}; press Ctrl-C to stop")
     try:
         server.run()
     finally:

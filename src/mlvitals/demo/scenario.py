@@ -1,102 +1,210 @@
-"""The live demo: backfilled history, three model replicas instrumented with the middleware,
-and traffic through a simple load balancer, all shipping to the demo server."""
+"""The live demo: history, a model service of three instrumented replicas with traffic,
+a scheduled feature pipeline, today's retraining, and a timeline of staged incidents, all
+sent to the demo server (see ``docs/demo.md``).
+
+:meth:`Demo.prepare` trains the model and starts the replicas (before the server, so its
+uptime probes find them up); :meth:`Demo.run` blocks: it starts the rest of the workload,
+stages the incidents at their times and then keeps everything running until
+:meth:`Demo.stop`.
+"""
 
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
 
 import httpx
-import uvicorn
+import numpy as np
 
+from mlvitals.cost import load_config
+from mlvitals.demo import budget, checks, features, files, training
+from mlvitals.demo.configs import DemoFiles
+from mlvitals.demo.fleet import Fleet, wait_for
 from mlvitals.demo.history import SERVICE, backfill, envelope
-from mlvitals.demo.model import create_model_app, train
-from mlvitals.demo.traffic import Traffic, TrafficMix
-from mlvitals.sdk.monitor import Monitor
+from mlvitals.demo.incidents import Action, Plan, ServingIncidents
+from mlvitals.demo.jobs import Retraining
+from mlvitals.demo.model import TrainedModel, train
+from mlvitals.demo.scheduler import DRIFT, FEW_ROWS, LATE, FeatureScheduler
+from mlvitals.demo.sim import SimMeter
+from mlvitals.demo.timeline import AlertWatcher, Timeline
+from mlvitals.demo.timing import Timing
+from mlvitals.pipelines import Environment, HttpSink, RunTracker, capture_environment
+from mlvitals.sdk.transport import HttpTransport
 
 log = logging.getLogger("mlvitals.demo")
 
-REPLICAS = (("replica-a", "1.4.0", 0.4), ("replica-b", "1.4.0", 0.4), ("canary", "1.5.0", 0.2))
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclass
-class Replica:
-    instance: str
-    version: str
-    weight: float
-    monitor: Monitor
-    server: uvicorn.Server
-    url: str
-    thread: threading.Thread
-
-
-@dataclass
 class Demo:
-    server_url: str
-    replicas: list[Replica] = field(default_factory=list)
-    traffic: list[Traffic] = field(default_factory=list)
+    """The demo against the server at ``server_url``, configured by ``files``."""
 
-    def start(self) -> None:
-        self._wait_for_server()
-        now = time.time()
+    def __init__(
+        self,
+        server_url: str,
+        files: DemoFiles,
+        timing: Timing,
+        echo: Callable[[str], None] = print,
+    ) -> None:
+        self.server_url = server_url
+        self.files = files
+        self.timing = timing
+        self._echo = echo
+        self._stop = threading.Event()
+        self._stopped = False
+        self._lock = threading.Lock()
+        # Pipeline records travel like the SDK's: batched, retried, off the jobs' path; a
+        # check is sent on its own, as Monitor.check sends it.
+        self._transport = HttpTransport(server_url)
+        self._checks = HttpTransport(server_url, batch_size=1, max_buffer=100)
+        self.fleet: Fleet | None = None
+        self._trained: TrainedModel | None = None
+        self._scheduler: FeatureScheduler | None = None
+        self._retraining: Retraining | None = None
+        self._watcher: AlertWatcher | None = None
+
+    def _emit(self, record: dict[str, Any]) -> None:
+        self._transport.send([record])
+
+    def _send_check(self, record: dict[str, Any]) -> None:
+        self._checks.send([record])
+
+    @property
+    def _features_dir(self) -> Path:
+        return self.files.folder / "features"
+
+    def prepare(self) -> None:
+        """Train the model and start the replicas' servers (about two seconds)."""
+        self._trained = train()
+        self.fleet = Fleet.serve(self._trained, self.files.ports)
+
+    def run(self) -> None:
+        """Start the workload, stage the incidents, then keep running until :meth:`stop`."""
+        if self.fleet is None:
+            self.prepare()
+        fleet, trained = self.fleet, self._trained
+        assert fleet is not None and trained is not None
+        wait_for(self.server_url + "/healthz")
+        t = self.timing
+        timeline = Timeline(self._echo, self.files.folder / "timeline.jsonl", time.time())
+        env = capture_environment()
+        scheduler = self._start_pipelines(timeline, env, trained)
+        if self._stop.is_set():
+            return
+        plan, limit = self._start_serving(fleet)
+        self._retraining = Retraining(
+            self._emit, env, trained.model, self.files.folder, t, timeline, self._stop
+        )
+        timeline.ready(
+            f"running: {len(fleet.replicas)} replicas of {SERVICE} with traffic,"
+            f" {features.PIPELINE} on '{t.cron}', {t.history_hours:g} h of history;"
+            f" alerts every {t.alert_interval:g}s; first incident in {t.clean:g}s",
+            {"timing": asdict(t), "first": plan.first, "end": plan.end, "budget": limit},
+        )
+        self._watcher = AlertWatcher(self.server_url, timeline, t.alert_interval)
+        self._watcher.start()
+        actions = sorted(self._actions(plan, fleet, scheduler, timeline), key=lambda a: a[0])
+        for at, what, action in actions:
+            if self._stop.wait(max(at - time.time(), 0.0)):
+                return
+            log.debug("demo: %s", what)
+            action()
+        if self._stop.wait(max(plan.end - time.time(), 0.0)):
+            return
+        timeline.end("every incident is staged; the demo keeps running until it is stopped")
+
+    def _start_pipelines(
+        self, timeline: Timeline, env: Environment, trained: TrainedModel
+    ) -> FeatureScheduler:
+        """Start the feature pipeline's schedule, live from the first slot after its
+        history, then send the pipelines' history."""
+        t = self.timing
+        slots = features.history_slots(t.cron, t.run_seconds, t.history_runs, time.time())
+        tracker = RunTracker(
+            self._emit,
+            environment=lambda: env,
+            meter=SimMeter(time.time, cpu_cores=features.CPU_CORES, rss_bytes=features.RSS_BYTES),
+            host="etl-worker-1",
+        )
+        reference = files.write_reference(self.files.folder / "reference" / "training.csv")
+        checker = checks.BatchChecker(reference, self._send_check, time.time)
+        scheduler = FeatureScheduler(tracker, self._features_dir, t, timeline, self._stop, checker)
+        scheduler.start(after=slots[-1])
+        self._scheduler = scheduler
+        rng = np.random.default_rng(5)
+        records = features.history(
+            self._features_dir, slots, t.cron, t.grace, t.run_seconds, env, rng
+        )
+        # The history's retraining runs read the feature table of their day, long replaced.
+        models = self.files.folder / "models"
+        records += training.history(time.time(), env, trained.model, models, None)
+        if not HttpSink(self.server_url, retries=2).send(records):
+            raise RuntimeError("the server did not take the pipelines' history")
+        return scheduler
+
+    def _start_serving(self, fleet: Fleet) -> tuple[Plan, float]:
+        """Send the serving history, plan the timeline, set the retraining budget for it,
+        and attach the replicas' monitors; returns the plan and the budget's limit."""
+        t = self.timing
         with httpx.Client(base_url=self.server_url, timeout=60) as client:
-            for records in backfill(now):
-                client.post("/api/v1/ingest", json=envelope(records)).raise_for_status()
-        trained = train()
-        for instance, version, weight in REPLICAS:
-            monitor = Monitor(
-                SERVICE, version, server=self.server_url, window=5.0, instance=instance
+            # The serving history goes first (building and storing it is the demo's busiest
+            # moment); the replicas' monitors take over where it ends. Newest first: while
+            # it is stored, the service never looks silent to the alert rules.
+            for batch in reversed(backfill(time.time(), t.history_hours)):
+                client.post("/api/v1/ingest", json=envelope(batch)).raise_for_status()
+            plan = Plan(time.time() + t.clean, t)
+            limit = budget.set_retraining_budget(
+                client,
+                training.TRAIN,
+                plan.retraining.usages(),
+                load_config(self.files.rate_card),
+                plan.retraining.rerun_ends,
             )
-            app = monitor.asgi(create_model_app(trained))
-            port = _free_port()
-            # The model raises on purpose; its tracebacks would only bury the demo's output.
-            config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical")
-            server = uvicorn.Server(config)
-            thread = threading.Thread(target=server.run, name=f"demo-{instance}", daemon=True)
-            thread.start()
-            self.replicas.append(
-                Replica(
-                    instance, version, weight, monitor, server, f"http://127.0.0.1:{port}", thread
-                )
-            )
-        for replica in self.replicas:
-            self._wait(replica.url + "/health")
-            traffic = Traffic(replica.url, trained.sample, TrafficMix(rate=40 * replica.weight))
-            traffic.start()
-            self.traffic.append(traffic)
-        log.info("demo traffic running against %d replicas", len(self.replicas))
+        fleet.instrument(self.server_url, t.sdk_window)
+        return plan, limit
+
+    def _actions(
+        self, plan: Plan, fleet: Fleet, scheduler: FeatureScheduler, timeline: Timeline
+    ) -> list[Action]:
+        t = self.timing
+        serving = ServingIncidents(fleet, t, timeline)
+        retraining = self._retraining
+        assert retraining is not None
+        jobs = plan.retraining
+        return [
+            (plan.at(0), "error burst", serving.error_burst),
+            (plan.at(0) + t.incident_seconds, "error burst over", serving.error_burst_over),
+            (plan.at(1), "late run", lambda: scheduler.stage(LATE, plan.at(1))),
+            (plan.at(2), "latency regression", serving.latency),
+            (plan.at(2) + t.incident_seconds, "latency over", serving.latency_over),
+            (plan.at(3), "few rows", lambda: scheduler.stage(FEW_ROWS, plan.at(3))),
+            (plan.at(4), "drifted batch", lambda: scheduler.stage(DRIFT, plan.at(4))),
+            (plan.at(5), "instance stops", serving.stop_instance),
+            (jobs.start, "retraining", lambda: retraining.launch(jobs)),
+        ]
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called (what fails afterwards is the shutdown's doing)."""
+        return self._stop.is_set()
 
     def stop(self) -> None:
-        """Stop traffic and replicas; the server may be gone already, so ship briefly."""
+        """Stop the workload and ship what is left while the server still listens."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self._stop.set()
         logging.getLogger("mlvitals.sdk").setLevel(logging.ERROR)
-        for traffic in self.traffic:
-            traffic.stop()
-        for replica in self.replicas:
-            replica.server.should_exit = True
-            replica.thread.join(5)
-            replica.monitor.close(timeout=1.0)
-
-    def _wait_for_server(self) -> None:
-        self._wait(self.server_url + "/healthz")
-
-    @staticmethod
-    def _wait(url: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url, timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+        if self._watcher is not None:
+            self._watcher.stop()
+        for job in (self._scheduler, self._retraining):
+            if job is not None:
+                job.join(5)
+        self._transport.close(2.0)
+        self._checks.close(1.0)
+        if self.fleet is not None:
+            self.fleet.stop()
