@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from .datasets_seed import BAD_AGE, DATASET, PROFILED, SHIFTS, Seeded, seed_datasets
-from .harness import BrowserPage, LiveServer, PageIssues, start_server, stop_server, wait_for_charts
+from .harness import BrowserPage, LiveServer, start_server, stop_server, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -32,27 +32,6 @@ def datasets_server(
         yield server, seed_datasets(server.url, time.time())
     finally:
         stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def shared_context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def tab(shared_context: BrowserContext) -> Iterator[BrowserPage]:
-    page = shared_context.new_page()
-    issues = PageIssues()
-    issues.attach(page)
-    try:
-        yield BrowserPage(page, issues)
-    finally:
-        page.close()
 
 
 def screenshot(page: Page, suffix: str) -> None:
