@@ -72,7 +72,8 @@ class Timeline:
 
     def staged(self, item: Staged) -> None:
         alerts = ", ".join(e.alert for e in item.expect)
-        line = f"{self._stamp(item.at)}  {item.text}  -> {alerts}  ({item.page})"
+        # Printed when it happens; ``at`` (in the JSON) is when it began, e.g. a run's start.
+        line = f"{self._stamp(time.time())}  {item.text}  -> {alerts}  ({item.page})"
         entry = {"kind": "staged", **asdict(item)}
         entry["expect"] = [{"alert": e.alert, "labels": dict(e.labels)} for e in item.expect]
         self._write(line, entry)

@@ -27,8 +27,12 @@ class Loops:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop every loop. A pass running in a thread is waited for (up to ``grace``
+        seconds) rather than cancelled, so it never runs on after the store is closed."""
         self.stop.set()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=grace)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
