@@ -19,20 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.databases import database
 from mlvitals.cost.config import DEFAULT_CONFIG
 from mlvitals.cost.serving import InstanceUsage, OperationUsage, serving_lines
 from mlvitals.server.cost_usage import serving_usage
@@ -40,30 +37,10 @@ from mlvitals.server.queries_cost import cost_report
 from mlvitals.sketches import QuantileSketch
 from mlvitals.store import Store, open_store
 
-PG_URL = os.environ.get("MLVITALS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DAY = 86400.0
 STEP = 10.0
 T0 = 1_790_000_000.0 - 1_790_000_000.0 % DAY
 GIB = 2**30
-
-
-@contextmanager
-def database(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield str(Path(tmp) / "bench.db")
-        return
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        sep = "&" if "?" in PG_URL else "?"
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def seed(store: Store, days: int) -> int:

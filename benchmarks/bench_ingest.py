@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -26,12 +24,11 @@ from typing import Any
 
 import httpx
 import orjson
-import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.records import realistic_records
 
-PG_URL = os.environ.get("MLVITALS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from benchmarks.databases import database
 
 
 def free_port() -> int:
@@ -61,23 +58,6 @@ def server(db: str, workers: int = 1) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(30)
-
-
-@contextmanager
-def database(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield str(Path(tmp) / "bench.db")
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        sep = "&" if "?" in PG_URL else "?"
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def run(backend: str, batches: int, concurrency: int, size: int, workers: int) -> dict[str, Any]:
