@@ -33,6 +33,7 @@ class FakeNVML:
         self.process_util = 50  # percent of device 0, this process
         self.initialised = False
         self.shut_down = False
+        self.nvmlMemory_v2 = 0x02000028
 
     def nvmlInit(self) -> None:
         self.initialised = True
@@ -52,8 +53,13 @@ class FakeNVML:
     def nvmlDeviceGetUtilizationRates(self, h: int) -> Any:
         return SimpleNamespace(gpu=self.device_util[h], memory=10)
 
-    def nvmlDeviceGetMemoryInfo(self, h: int) -> Any:
-        return SimpleNamespace(used=(3 + h) * GIB, total=80 * GIB, free=(77 - h) * GIB)
+    def nvmlDeviceGetMemoryInfo(self, h: int, version: int | None = None) -> Any:
+        if version is None:  # the first call counts the driver's reserved memory as used
+            return SimpleNamespace(used=(4 + h) * GIB, total=80 * GIB, free=(76 - h) * GIB)
+        assert version == self.nvmlMemory_v2
+        return SimpleNamespace(
+            used=(3 + h) * GIB, reserved=GIB, total=80 * GIB, free=(76 - h) * GIB
+        )
 
     def nvmlDeviceGetComputeRunningProcesses(self, h: int) -> list[Any]:
         if h == 0:
@@ -99,6 +105,13 @@ def test_readings_per_device_with_process_share_where_available() -> None:
     ]
     # This process's share where known, the device's otherwise.
     assert [r.busy_fraction for r in readings] == [0.5, 0.2]
+
+
+def test_memory_used_leaves_out_the_drivers_reserved_memory_where_nvml_can() -> None:
+    nvml = FakeNVML(os.getpid())
+    assert GpuSampler(nvml=nvml).read()[0].memory_used_bytes == 3 * GIB
+    del nvml.nvmlMemory_v2  # an older pynvml: the first call is all there is
+    assert GpuSampler(nvml=nvml).read()[0].memory_used_bytes == 4 * GIB
 
 
 def test_windows_get_gpu_seconds_by_call_time_and_peak_memory(memory: MemoryTransport) -> None:
@@ -170,7 +183,7 @@ def test_a_device_that_fails_mid_way_leaves_fields_unknown() -> None:
     nvml = FakeNVML(os.getpid())
     sampler = GpuSampler(nvml=nvml)
 
-    def gone(h: int) -> Any:
+    def gone(h: int, version: int | None = None) -> Any:
         raise NVMLError("GPU is lost")
 
     nvml.nvmlDeviceGetMemoryInfo = gone  # type: ignore[method-assign]

@@ -116,7 +116,7 @@ class GpuSampler:
         out = []
         for i, h in enumerate(self._handles):
             util = _try(lambda h=h: nvml.nvmlDeviceGetUtilizationRates(h).gpu / 100.0)
-            mem = _try(lambda h=h: nvml.nvmlDeviceGetMemoryInfo(h))
+            mem = _memory_info(nvml, h)
             out.append(
                 GpuReading(
                     index=i,
@@ -165,6 +165,21 @@ class GpuSampler:
         if self._nvml is not None:
             _try(self._nvml.nvmlShutdown)
             self._nvml = None
+
+
+def _memory_info(nvml: Any, handle: Any) -> Any:
+    """Used and total memory as ``nvidia-smi`` shows them.
+
+    NVML's first memory call counts the driver's reserved memory as used (about 600 MiB on
+    an idle H200); the ``_v2`` call reports it apart, so it is asked first where the
+    installed pynvml and the driver have it.
+    """
+    v2 = getattr(nvml, "nvmlMemory_v2", None)
+    if v2 is not None:
+        mem = _try(lambda: nvml.nvmlDeviceGetMemoryInfo(handle, version=v2))
+        if mem is not None:
+            return mem
+    return _try(lambda: nvml.nvmlDeviceGetMemoryInfo(handle))
 
 
 def _name(nvml: Any, handle: Any) -> str:
