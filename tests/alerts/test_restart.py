@@ -159,3 +159,36 @@ def test_two_processes_over_one_database_notify_once(store: Store, sink: Sink) -
             reports = list(pool.map(Evaluator.run_once, (first, second), (now, now)))
             assert sorted(r.skipped for r in reports) == [False, True]
     assert [b["status"] for b in sink.bodies] == ["firing"]
+
+
+def test_an_alert_fires_no_earlier_than_its_signal_was_read(store: Store, sink: Sink) -> None:
+    doc = yaml.safe_load(
+        """
+rules:
+  - {name: Slow, kind: absence, duration: 1m}
+  - {name: Late, kind: serving, metric: error_rate, threshold: 0.05, window: 1m}
+"""
+    )
+    clock = [T0]
+    read_at: list[float] = []
+
+    def slow(store: Store, rule: Rule, now: float) -> list[Sample]:
+        clock[0] += 5.0  # a rule that takes five seconds; meanwhile the errors arrive
+        traffic(store, "fraud", clock[0] - 60, clock[0], errors=10)
+        return []
+
+    def serving(store: Store, rule: Rule, now: float) -> list[Sample]:
+        read_at.append(now)
+        return SIGNALS["serving"](store, rule, now)
+
+    ev = Evaluator(
+        store,
+        parse_rules(doc, "t"),
+        clock=lambda: clock[0],
+        signals={**SIGNALS, "absence": slow, "serving": serving},
+    )
+    report = ev.run_once()
+    (fired,) = [t for t in report.transitions if t.to_state == "firing"]
+    # The cycle began at T0, but the errors were there only from T0 + 5.
+    assert read_at == [T0 + 5.0] and fired.time == T0 + 5.0
+    assert load_history(store)[0]["time"] == T0 + 5.0

@@ -94,6 +94,13 @@ class Evaluator:
         lease.release(self.store, self.holder)
 
     def run_once(self, now: float | None = None) -> CycleReport:
+        """One cycle at ``now`` (default: the clock's time).
+
+        Without ``now``, each rule's states change at the time its signal was read, not at
+        the cycle's start: a cycle can take a while, and an alert must not appear to fire
+        before the data that raised it arrived.
+        """
+        live = now is None
         now = self.clock() if now is None else now
         report = CycleReport(now)
         self._started = time.monotonic()
@@ -102,13 +109,15 @@ class Evaluator:
             return report
         ruleset = self.rules
         previous = load_states(self.store)
-        current, health = self._evaluate(ruleset, previous, now, report)
+        current, health = self._evaluate(ruleset, previous, now, report, live=live)
         if not self._hold(now):
             # Another process took over while this one evaluated: it writes and notifies.
             report.skipped = True
             return report
         save_states(self.store, previous, current, report.transitions)
         save_rule_health(self.store, health)
+        if live:  # no earlier than the last state change
+            now = max([now, self.clock(), *(t.time for t in report.transitions)])
         if self.dispatcher is not None:
             states = {**previous, **current}
             self._notify(ruleset, states, now, report)
@@ -125,17 +134,26 @@ class Evaluator:
         return lease.acquire(self.store, self.holder, at, self.lease_ttl)
 
     def _evaluate(
-        self, ruleset: RuleSet, previous: States, now: float, report: CycleReport
+        self,
+        ruleset: RuleSet,
+        previous: States,
+        cycle_now: float,
+        report: CycleReport,
+        *,
+        live: bool,
     ) -> tuple[States, dict[str, tuple[float, float, int, str | None]]]:
         current: States = {}
         health: dict[str, tuple[float, float, int, str | None]] = {}
+        now = cycle_now
         for rule in ruleset.rules:
             started = time.perf_counter()
             try:
                 signal = self.signals.get(rule.kind)
                 if signal is None:
                     raise LookupError(f"no signal for rule kind {rule.kind!r}")
-                samples = signal(self.store, rule, now)
+                asked = max(now, self.clock()) if live else now
+                samples = signal(self.store, rule, asked)
+                now = max(asked, self.clock()) if live else now
                 result = evaluate(rule, previous.get(rule.name, {}), samples, now)
             except Exception as exc:
                 # One broken rule must not stop the others; its alerts stay as they were.
