@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from mlvitals.errors import ConfigError
-from mlvitals.sdk.asgi import ASGIApp, AsgiMiddleware
+from mlvitals.sdk.asgi import CPU_SAMPLE_INTERVAL, ASGIApp, AsgiMiddleware
 from mlvitals.sdk.collector import Collector, CollectorThread, Identity, Records
 from mlvitals.sdk.gpu import GpuSampler
 from mlvitals.sdk.recorder import MAX_NAME, Recorder
@@ -196,9 +196,15 @@ class Monitor:
             raise TypeError(f"track() takes a function or an operation name, got {operation!r}")
         return Span(self._probe, operation)
 
-    def asgi(self, app: ASGIApp) -> AsgiMiddleware:
-        """Wrap an ASGI app (Starlette, FastAPI) to track every HTTP request."""
-        return AsgiMiddleware(app, self)
+    def asgi(
+        self, app: ASGIApp, *, cpu_sample_interval: float = CPU_SAMPLE_INTERVAL
+    ) -> AsgiMiddleware:
+        """Wrap an ASGI app (Starlette, FastAPI) to track every HTTP request.
+
+        ``cpu_sample_interval``: see :class:`~mlvitals.sdk.asgi.AsgiMiddleware` (0 measures
+        the CPU time of every request).
+        """
+        return AsgiMiddleware(app, self, cpu_sample_interval=cpu_sample_interval)
 
     def wsgi(
         self, app: WSGIApp, *, route: Callable[[Environ], str | None] = flask_route

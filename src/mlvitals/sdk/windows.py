@@ -34,6 +34,15 @@ class OpAggregate:
         return self.latency.count
 
     @property
+    def cpu_seconds(self) -> float:
+        """CPU seconds of all calls: the measured calls' sum, scaled up to every call where
+        only a sample was measured (the ASGI middleware's ``cpu_sample_interval``)."""
+        measured = self.cpu.count
+        if not measured:
+            return 0.0
+        return self.cpu.sum * (self.calls / measured) if measured < self.calls else self.cpu.sum
+
+    @property
     def errors(self) -> int:
         return sum(self.failures.values())
 
@@ -46,7 +55,9 @@ class OpAggregate:
             if n:
                 lat = np.asarray(s.latencies[:n], dtype=np.float64)
                 self.latency.add_many(lat)  # add_many counts a negative as 0
-                self.cpu.add_many(np.asarray(s.cpus[:n], dtype=np.float64))
+                cpu = np.asarray(s.cpus[:n], dtype=np.float64)
+                measured = cpu[~np.isnan(cpu)]  # NaN: a call whose CPU was not sampled
+                self.cpu.add_many(measured)
                 if self._starts is not None:
                     ends = np.asarray(s.ends[:n], dtype=np.float64)
                     self._ends.append(ends)
@@ -114,7 +125,7 @@ def window_record(
         "client_errors": agg.client_errors,
         "latency": agg.latency.to_dict(packed=True),
         "cpu": agg.cpu.to_dict(packed=True),
-        "cpu_seconds": agg.cpu.sum,
+        "cpu_seconds": agg.cpu_seconds,
         "peak_in_flight": agg.peak_in_flight(),
     }
     if peak_rss_bytes is not None:
