@@ -3,6 +3,7 @@ profile route against the raw route."""
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -309,3 +310,27 @@ def test_ecdf_statistics_do_not_depend_on_the_merge_chunk_size(
             warnings.simplefilter("ignore")
             ref = stats.anderson_ksamp([x, y], variant="midrank")
         assert anderson_darling(small).value == pytest.approx(ref.statistic, rel=1e-9, abs=1e-9)
+
+
+def test_columns_tested_on_threads_give_the_report_of_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mlvitals.quality import checking
+    from mlvitals.quality.drift.evaluate import evaluate
+
+    rng = np.random.default_rng(5)
+    n = 20_000
+    numbers = {f"x{i}": rng.normal(0, 1, n) for i in range(6)}
+    ref = pa.table({**numbers, "c": ["a", "b"] * (n // 2)})
+    shifted = {f"x{i}": rng.normal(0.05 * i, 1, n) for i in range(6)}
+    cur = pa.table({**shifted, "c": ["a", "a", "b", "c"] * (n // 4)})
+    reports = []
+    for workers in (1, 3):
+        monkeypatch.setattr(checking, "evaluate", functools.partial(evaluate, workers=workers))
+        reports.append(check(cur, ref).drift)
+    one, three = reports
+    assert one == three
+    # And each KS statistic is scipy's on the raw columns.
+    for i in range(6):
+        expected = stats.ks_2samp(numbers[f"x{i}"], shifted[f"x{i}"])
+        assert three.column(f"x{i}").statistic == pytest.approx(expected.statistic, abs=1e-12)

@@ -80,19 +80,21 @@ def validate_envelope(payload: Any, received_at: float) -> Validated:
             name = kind_name if isinstance(kind_name, str) else None
             errors.append(RecordError(index, name, "kind", reason))
             continue
-        try:
-            model = spec.model.model_validate(record)
-        except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                loc = ".".join(str(p) for p in err["loc"])
-                errors.append(RecordError(index, spec.name, loc, err["msg"]))
-            continue
-        row = spec.to_row(model)
+        row = spec.fast_row(record) if spec.fast_row is not None else None
+        if row is None:
+            try:
+                model = spec.model.model_validate(record)
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False):
+                    loc = ".".join(str(p) for p in err["loc"])
+                    errors.append(RecordError(index, spec.name, loc, err["msg"]))
+                continue
+            row = spec.to_row(model)
+            if spec.extra_rows is not None:
+                for table, extra in spec.extra_rows(model).items():
+                    rows[table].extend({**r, "batch_id": batch_id} for r in extra)
         row["batch_id"] = batch_id
         rows[spec.table].append(row)
-        if spec.extra_rows is not None:
-            for table, extra in spec.extra_rows(model).items():
-                rows[table].extend({**r, "batch_id": batch_id} for r in extra)
         accepted[spec.name] += 1
     return Validated(
         Batch(batch_id, received_at, dict(rows), rejected=len(records) - sum(accepted.values())),

@@ -7,7 +7,8 @@ Table and column names always come from code, never from a request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -115,6 +116,18 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
     cols = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
     return f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+
+
+def row_values(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
+    """A function from a row to the tuple of its values in ``columns`` order (in C).
+
+    >>> row_values(["a", "b"])({"b": 2, "a": 1})
+    (1, 2)
+    """
+    if len(columns) == 1:
+        (column,) = columns
+        return lambda row: (row[column],)
+    return operator.itemgetter(*columns)
 
 
 def check_identifier(name: str) -> str:

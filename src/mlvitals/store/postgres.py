@@ -16,7 +16,14 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from mlvitals.errors import MigrationError, StoreError
-from mlvitals.store.base import Batch, BatchResult, Row, check_identifier, insert_sql
+from mlvitals.store.base import (
+    Batch,
+    BatchResult,
+    Row,
+    check_identifier,
+    insert_sql,
+    row_values,
+)
 from mlvitals.store.migrations import MIGRATIONS_TABLE, pending
 
 # Any constant works; it only has to be the same for every mlvitals process.
@@ -144,7 +151,7 @@ def _insert(conn: psycopg.Connection[Any], table: str, rows: Sequence[Row]) -> i
     columns = [check_identifier(c) for c in rows[0]]
     sql = _pg(insert_sql(check_identifier(table), columns))
     with conn.cursor() as cur:
-        cur.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+        cur.executemany(sql, list(map(row_values(columns), rows)))
         return max(cur.rowcount, 0)
 
 

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mlvitals.errors import MigrationError, StoreError
-from mlvitals.store.base import Batch, BatchResult, Row, check_identifier, insert_sql
+from mlvitals.store.base import (
+    Batch,
+    BatchResult,
+    Row,
+    check_identifier,
+    insert_sql,
+    row_values,
+)
 from mlvitals.store.migrations import MIGRATIONS_TABLE, pending
 
 T = TypeVar("T")
@@ -238,7 +245,7 @@ def _insert(conn: sqlite3.Connection, table: str, rows: Sequence[Row]) -> int:
     columns = [check_identifier(c) for c in rows[0]]
     sql = insert_sql(check_identifier(table), columns)
     before = conn.total_changes
-    conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+    conn.executemany(sql, list(map(row_values(columns), rows)))
     return conn.total_changes - before
 
 

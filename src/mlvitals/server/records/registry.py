@@ -15,6 +15,9 @@ class RecordKind:
 
     ``extra_rows``, when set, maps a record to rows of other tables stored with it (in the
     same transaction), e.g. the per-column rows of a data-quality check.
+
+    ``fast_row``, when set, maps a plainly well-formed record straight to its row without
+    the model, and returns None for anything else (see :mod:`.fast`).
     """
 
     name: str
@@ -22,6 +25,7 @@ class RecordKind:
     table: str
     to_row: Callable[[Any], dict[str, Any]]
     extra_rows: Callable[[Any], Mapping[str, list[dict[str, Any]]]] | None = None
+    fast_row: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
 
 
 RECORD_KINDS: dict[str, RecordKind] = {}

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mlvitals.server.records import fast
 from mlvitals.server.records.registry import RecordKind, register
 
 Name = Field(min_length=1, max_length=200)
@@ -136,5 +137,17 @@ def _sample_row(r: InstanceSample) -> dict[str, Any]:
     }
 
 
-register(RecordKind("serving_window", ServingWindow, "serving_windows", _window_row))
-register(RecordKind("instance_sample", InstanceSample, "instance_samples", _sample_row))
+register(
+    RecordKind(
+        "serving_window", ServingWindow, "serving_windows", _window_row, fast_row=fast.window_row
+    )
+)
+register(
+    RecordKind(
+        "instance_sample",
+        InstanceSample,
+        "instance_samples",
+        _sample_row,
+        fast_row=fast.instance_row,
+    )
+)
