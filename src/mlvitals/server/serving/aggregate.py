@@ -7,12 +7,13 @@ taken together.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlvitals.sketches import QuantileSketch
+import orjson
+
+from mlvitals.sketches.dense import DenseSketch
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 
@@ -41,8 +42,8 @@ class WindowAggregate:
     errors: int = 0
     client_errors: int = 0
     failures: dict[str, int] = field(default_factory=dict)
-    latency: QuantileSketch = field(default_factory=QuantileSketch)
-    cpu: QuantileSketch = field(default_factory=QuantileSketch)
+    latency: DenseSketch = field(default_factory=DenseSketch)
+    cpu: DenseSketch = field(default_factory=DenseSketch)
     cpu_seconds: float = 0.0
     peak_rss_bytes: int | None = None
     gpu_busy_seconds: float | None = None
@@ -53,23 +54,15 @@ class WindowAggregate:
         self.calls += int(row["calls"])
         self.errors += int(row["errors"])
         self.client_errors += int(row["client_errors"])
-        for name, n in json.loads(row["failures"]).items():
+        for name, n in orjson.loads(row["failures"]).items():
             self.failures[name] = self.failures.get(name, 0) + int(n)
-        self._merge_sketch("latency", row["latency"])
-        self._merge_sketch("cpu", row["cpu"])
+        self.latency.add_dict(orjson.loads(row["latency"]))
+        self.cpu.add_dict(orjson.loads(row["cpu"]))
         self.cpu_seconds += float(row["cpu_seconds"])
         self.peak_rss_bytes = _max(self.peak_rss_bytes, row["peak_rss_bytes"])
         self.gpu_busy_seconds = _sum(self.gpu_busy_seconds, row["gpu_busy_seconds"])
         self.gpu_peak_memory_bytes = _max(self.gpu_peak_memory_bytes, row["gpu_peak_memory_bytes"])
         self.peak_in_flight = max(self.peak_in_flight, int(row["peak_in_flight"]))
-
-    def _merge_sketch(self, name: str, raw: str) -> None:
-        other = QuantileSketch.from_dict(json.loads(raw))
-        mine: QuantileSketch = getattr(self, name)
-        if mine.alpha != other.alpha and mine.count == 0:
-            setattr(self, name, other)
-        else:
-            mine.merge(other)
 
     def merge(self, other: WindowAggregate) -> None:
         self.calls += other.calls
@@ -91,9 +84,9 @@ class WindowAggregate:
             "calls": self.calls,
             "errors": self.errors,
             "client_errors": self.client_errors,
-            "failures": json.dumps(self.failures, separators=(",", ":"), sort_keys=True),
-            "latency": json.dumps(self.latency.to_dict(packed=True), separators=(",", ":")),
-            "cpu": json.dumps(self.cpu.to_dict(packed=True), separators=(",", ":")),
+            "failures": orjson.dumps(self.failures, option=orjson.OPT_SORT_KEYS).decode(),
+            "latency": orjson.dumps(self.latency.to_dict(packed=True)).decode(),
+            "cpu": orjson.dumps(self.cpu.to_dict(packed=True)).decode(),
             "cpu_seconds": self.cpu_seconds,
             "peak_rss_bytes": self.peak_rss_bytes,
             "gpu_busy_seconds": self.gpu_busy_seconds,
@@ -104,6 +97,7 @@ class WindowAggregate:
     def summary(self, seconds: float) -> dict[str, Any]:
         """The figures a chart or an alert rule reads, over ``seconds`` of wall time."""
         has_calls = self.latency.count > 0
+        latency = self.latency.to_sketch() if has_calls else None
         return {
             "calls": self.calls,
             "calls_per_second": self.calls / seconds if seconds > 0 else None,
@@ -112,12 +106,12 @@ class WindowAggregate:
             "error_rate": self.errors / self.calls if self.calls else None,
             "failures": dict(sorted(self.failures.items())),
             **{
-                f"latency_p{round(q * 100)}": self.latency.quantile(q) if has_calls else None
+                f"latency_p{round(q * 100)}": latency.quantile(q) if latency is not None else None
                 for q in QUANTILES
             },
             "latency_mean": self.latency.sum / self.latency.count if has_calls else None,
             "cpu_per_call": self.cpu_seconds / self.calls if self.calls else None,
-            "cpu_p99": self.cpu.quantile(0.99) if self.cpu.count else None,
+            "cpu_p99": self.cpu.to_sketch().quantile(0.99) if self.cpu.count else None,
             "cpu_seconds": self.cpu_seconds,
             "peak_rss_bytes": self.peak_rss_bytes,
             "gpu_utilization": (

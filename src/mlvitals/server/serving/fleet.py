@@ -90,7 +90,8 @@ class FleetCollector(Collector):
             calls.add_metric([*labels, "client_error"], agg.client_errors)
             for error_type, n in sorted(agg.failures.items()):
                 failures.add_metric([*labels, error_type], n)
-            for family, sketch in ((duration, agg.latency), (cpu, agg.cpu)):
+            for family, dense in ((duration, agg.latency), (cpu, agg.cpu)):
+                sketch = dense.to_sketch()
                 buckets = cumulative_buckets(sketch, DEFAULT_BOUNDS)
                 family.add_metric(
                     labels,
