@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,7 +43,10 @@ def test_summing_dict_forms_equals_merging_sketches(
     for k, s in enumerate(sketches):
         (left if k % 2 else right).add_dict(s.to_dict(packed=True))
     left.merge(right)
-    assert left.to_dict() == reference.to_dict()
+    merged, expected = left.to_dict(), reference.to_dict()
+    # The sums add in another order: equal to float rounding.
+    assert merged.pop("sum") == pytest.approx(expected.pop("sum"), rel=1e-12)
+    assert merged == expected
     if reference.count:  # as stored: past the bucket cap the dict form collapses the lowest
         stored = QuantileSketch.from_dict(reference.to_dict())
         assert dense.to_sketch().quantile(0.9) == stored.quantile(0.9)
