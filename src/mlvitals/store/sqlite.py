@@ -4,6 +4,12 @@ Writes go through a queue to a single writer thread. The writer drains whatever 
 and commits it in one transaction (group commit), each job under its own savepoint so a
 failing job never takes the others with it. A caller's write returns only after the commit
 (``synchronous=FULL``: a committed batch survives a crash of the process or the machine).
+
+Checkpoints (copying the write-ahead log into the database file) are taken off the write
+path: the writer's automatic checkpoints are off, and a checkpointer thread on a connection
+of its own runs a passive checkpoint whenever the log has grown past
+:data:`CHECKPOINT_BYTES`. A passive checkpoint never blocks the writer, and the log stays
+the durable record until it is copied, so nothing committed is at risk.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ T = TypeVar("T")
 _Job = tuple[Callable[[sqlite3.Connection], Any], "Future[Any]"]
 _STOP = object()
 _MAX_GROUP = 64
+CHECKPOINT_BYTES = 4 << 20
+"""Write-ahead log size past which the checkpointer copies it into the database file."""
+_CHECKPOINT_EVERY = 0.2  # seconds between looks at the log's size
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -81,7 +90,43 @@ class SQLiteStore:
         self._thread = threading.Thread(
             target=self._run, name="mlvitals-sqlite-writer", daemon=True
         )
+        self._checkpoints = threading.Event()  # set: stop checkpointing
+        self._checkpointer: threading.Thread | None = None
+        if not self._memory:
+            self._writer_conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._writer_conn.execute(f"PRAGMA journal_size_limit={4 * CHECKPOINT_BYTES}")
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="mlvitals-sqlite-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
         self._thread.start()
+
+    def _checkpoint_loop(self) -> None:
+        wal = Path(self.path + "-wal")
+        conn: sqlite3.Connection | None = None
+        try:
+            while not self._checkpoints.wait(_CHECKPOINT_EVERY):
+                try:
+                    size = wal.stat().st_size
+                except OSError:
+                    continue
+                if size < CHECKPOINT_BYTES:
+                    continue
+                try:
+                    if conn is None:
+                        conn = _connect(self.path)
+                    # Passive: copy what is committed, never wait. A log that still grew
+                    # (the writer never paused) gets a restart checkpoint, which waits for
+                    # the writer's transaction to end so that the next one starts the log
+                    # afresh; its frames are mostly copied already, so the wait is short.
+                    mode = "RESTART" if size > 16 * CHECKPOINT_BYTES else "PASSIVE"
+                    conn.execute(f"PRAGMA wal_checkpoint({mode})")
+                except sqlite3.Error:
+                    # Busy or short of disk: the log keeps everything; try again later.
+                    time.sleep(_CHECKPOINT_EVERY)
+        finally:
+            if conn is not None:
+                conn.close()
 
     # -- writer thread -------------------------------------------------------------------
 
@@ -231,6 +276,9 @@ class SQLiteStore:
         if self._closed:
             return
         self._closed = True
+        self._checkpoints.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         self._queue.put(_STOP)
         self._thread.join()
         with self._readers_lock:
