@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlvitals.server.serving.aggregate import WindowAggregate
-from mlvitals.sketches import QuantileSketch
 
 SPLITS = ("none", "version", "instance", "operation")
 """The "split by" choices of a service page; ``none`` draws one series per chart."""
@@ -108,13 +107,8 @@ def group_label(split: str, row: Mapping[str, Any]) -> str:
 
 
 def merge_into(target: WindowAggregate, part: WindowAggregate) -> None:
-    """``target.merge(part)``, adopting ``part``'s sketch accuracy while ``target`` is empty
-    (a producer may build its sketches with another ``alpha`` than the default)."""
-    for name in ("latency", "cpu"):
-        mine: QuantileSketch = getattr(target, name)
-        theirs: QuantileSketch = getattr(part, name)
-        if mine.count == 0 and mine.alpha != theirs.alpha:
-            setattr(target, name, QuantileSketch(theirs.alpha))
+    """``target.merge(part)``: an empty target adopts ``part``'s sketch accuracy (a producer
+    may build its sketches with another ``alpha`` than the default)."""
     target.merge(part)
 
 
