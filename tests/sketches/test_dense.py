@@ -50,3 +50,30 @@ def test_summing_dict_forms_equals_merging_sketches(
     if reference.count:  # as stored: past the bucket cap the dict form collapses the lowest
         stored = QuantileSketch.from_dict(reference.to_dict())
         assert dense.to_sketch().quantile(0.9) == stored.quantile(0.9)
+
+
+ODD = [0, 1, -1, 3, 0.0, 0.5, 1.0, -0.5, float("inf"), float("nan"), True, None, "x", 2**63]
+ODD += ["u4:", "u4:AQAAAA==", "u4:AQAAAAIAAAA=", "u4:AQAA", "u4:!!!!", "u8:AQAAAAAAAAA=", [1]]
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    values,
+    st.lists(
+        st.tuples(
+            st.sampled_from(["alpha", "count", "sum", "min", "max", "zero", "offset", "bins"]),
+            st.sampled_from(ODD),
+        ),
+        max_size=2,
+    ),
+)
+def test_what_passes_the_plain_packed_check_passes_the_full_check(
+    group: list[float], changes: list[tuple[str, object]]
+) -> None:
+    s = QuantileSketch()
+    s.add_many(group)
+    data = s.to_dict(packed=True)
+    data.update(changes)
+    if QuantileSketch.is_plain_packed(data):
+        rebuilt = QuantileSketch.from_dict(data)  # the full check: raises if anything is off
+        assert rebuilt.count == data["count"]

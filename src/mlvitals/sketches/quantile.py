@@ -220,12 +220,21 @@ class QuantileSketch:
         }
 
     @staticmethod
+    def is_plain_packed(data: Any) -> bool:
+        """True for a well-formed dict in the SDK's packed ``u4`` form, checked with builtins
+        alone (the ingest fast path). False means "not plainly so", not "invalid": give such
+        data to :meth:`check_dict`, which accepts this and more and names what is wrong.
+        """
+        return _plain_packed(data)
+
+    @staticmethod
     def check_dict(data: Any) -> None:
         """Check :meth:`to_dict`'s form without building a sketch (the ingest path).
 
         Raises ValueError naming the field that is wrong.
         """
-        _checked(data)
+        if not _plain_packed(data):
+            _checked(data)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> QuantileSketch:
@@ -261,6 +270,47 @@ class QuantileSketch:
 
     def __repr__(self) -> str:
         return f"QuantileSketch(alpha={self._alpha}, count={self._count})"
+
+
+_MAX_PACKED = 3 + 4 * (MAX_BINS * 4 + 2) // 3 + 4  # "u4:" + base64 of MAX_BINS uint32
+if sys.byteorder != "little":  # the packed form is little-endian: leave it to _checked
+    _MAX_PACKED = -1
+
+
+def _plain_packed(data: Any) -> bool:
+    if type(data) is not dict or len(data) != len(_KEYS):
+        return False
+    bins = data.get("bins")
+    if type(bins) is not str or not bins.startswith("u4:") or len(bins) > _MAX_PACKED:
+        return False
+    try:
+        alpha, count, zero, offset = data["alpha"], data["count"], data["zero"], data["offset"]
+        total, low, high = data["sum"], data["min"], data["max"]
+    except KeyError:
+        return False
+    if (
+        type(alpha) is not float
+        or not 0.0 < alpha < 1.0
+        or type(count) is not int
+        or type(zero) is not int
+        or type(offset) is not int
+        or not 0 <= zero <= count
+        or abs(offset) > _MAX_OFFSET
+    ):
+        return False
+    for number in (total, low, high):
+        if (type(number) is not float and type(number) is not int) or not 0.0 <= number < inf:
+            return False
+    if low > high or (count == 0 and (total or low or high)):
+        return False
+    try:
+        raw = binascii.a2b_base64(bins[3:], strict_mode=True)
+    except (binascii.Error, ValueError):
+        return False
+    if len(raw) % 4:
+        return False
+    counts = memoryview(raw).cast("I")
+    return len(counts) <= MAX_BINS and zero + sum(counts) == count
 
 
 def _checked(

@@ -16,21 +16,14 @@ True
 
 from __future__ import annotations
 
-import binascii
 import math
-import sys
 from typing import Any
 
 import orjson
 
 from mlvitals.sketches import QuantileSketch
-from mlvitals.sketches.quantile import _KEYS as _SKETCH_KEYS
-from mlvitals.sketches.quantile import _MAX_OFFSET, MAX_BINS
 
 _MAX_NAME = 200
-_MAX_PACKED = 3 + 4 * (MAX_BINS * 4 + 2) // 3 + 4  # "u4:" + base64 of MAX_BINS uint32
-if sys.byteorder != "little":  # the packed form is little-endian; leave it to check_dict
-    _MAX_PACKED = -1
 _MISSING: Any = object()
 
 _WINDOW_FIELDS = frozenset(
@@ -119,55 +112,14 @@ def _optional_count(value: Any, *, above: bool = False) -> int | None:
 
 
 def _sketch(value: Any) -> str:
-    """The sketch's JSON, once it is a well-formed sketch (:meth:`QuantileSketch.check_dict`).
-
-    The SDK's packed ``u4`` form is checked here with builtins alone; any other form goes
-    through ``check_dict``.
-    """
-    if type(value) is not dict:
-        raise _Slow
-    bins = value.get("bins")
-    if type(bins) is str and bins.startswith("u4:") and len(value) == len(_SKETCH_KEYS):
-        try:
-            alpha = value["alpha"]
-            count = value["count"]
-            zero = value["zero"]
-            offset = value["offset"]
-            total, low, high = value["sum"], value["min"], value["max"]
-        except KeyError:
-            raise _Slow from None
-        if (
-            type(alpha) is not float
-            or not 0.0 < alpha < 1.0
-            or type(count) is not int
-            or type(zero) is not int
-            or type(offset) is not int
-            or not 0 <= zero <= count
-            or abs(offset) > _MAX_OFFSET
-            or len(bins) > _MAX_PACKED
-        ):
-            raise _Slow
-        for number in (total, low, high):
-            if (type(number) is not float and type(number) is not int) or not (
-                0.0 <= number < math.inf
-            ):
-                raise _Slow
-        if low > high or (count == 0 and (total or low or high)):
+    """The sketch's JSON, once it is a well-formed sketch (:meth:`QuantileSketch.check_dict`)."""
+    if not QuantileSketch.is_plain_packed(value):
+        if type(value) is not dict:
             raise _Slow
         try:
-            raw = binascii.a2b_base64(bins[3:], strict_mode=True)
-        except (binascii.Error, ValueError):
+            QuantileSketch.check_dict(value)
+        except ValueError:
             raise _Slow from None
-        if len(raw) % 4:
-            raise _Slow
-        counts = memoryview(raw).cast("I")
-        if len(counts) > MAX_BINS or zero + sum(counts) != count:
-            raise _Slow
-        return orjson.dumps(value).decode()
-    try:
-        QuantileSketch.check_dict(value)
-    except ValueError:
-        raise _Slow from None
     return orjson.dumps(value).decode()
 
 
