@@ -161,7 +161,7 @@ def test_good_dict_is_accepted() -> None:
         ({"zero": -1, "count": 1}, "zero must not be negative"),
         ({"bins": [1, -1, 2]}, "bins entry must not be negative"),
         ({"bins": [1, 0.5, 1]}, "bins entry must be an integer"),
-        ({"bins": "1,0,1"}, "must start with .u4:. or .u8:."),
+        ({"bins": "1,0,1"}, "must start with .u1:., .u2:., .u4:. or .u8:."),
         ({"bins": {"0": 1}}, "bins must be a list"),
         ({"bins": [0] * (MAX_BINS + 1)}, "more than the 4096 allowed"),
         ({"offset": 1.5}, "offset must be an integer"),
@@ -315,7 +315,7 @@ def test_packed_bins_round_trip_and_are_checked() -> None:
     sketch = QuantileSketch()
     sketch.add_many(values)
     packed = sketch.to_dict(packed=True)
-    assert isinstance(packed["bins"], str) and packed["bins"].startswith("u4:")
+    assert isinstance(packed["bins"], str) and packed["bins"].startswith("u1:")
     again = QuantileSketch.from_dict(packed)
     assert again.to_dict() == sketch.to_dict()
     for q in (0.5, 0.99):
@@ -323,6 +323,7 @@ def test_packed_bins_round_trip_and_are_checked() -> None:
     wide = {**packed, "bins": pack_bins([2**40, 1]), "count": 2**40 + 1 + packed["zero"]}
     assert wide["bins"].startswith("u8:")
     QuantileSketch.check_dict(wide)
+    assert not QuantileSketch.is_plain_packed(wide)  # u8 takes the checked path
     for bad, message in (
         ("x4:AAAA", "start with"),
         ("u4:!!!!", "base64"),
@@ -331,3 +332,45 @@ def test_packed_bins_round_trip_and_are_checked() -> None:
     ):
         with pytest.raises(ValueError, match=message):
             QuantileSketch.check_dict({**packed, "bins": bad})
+
+
+@pytest.mark.parametrize(
+    ("largest", "prefix", "width"),
+    [(0, "u1:", 1), (255, "u1:", 1), (256, "u2:", 2), (65_535, "u2:", 2), (65_536, "u4:", 4)],
+)
+def test_packed_bins_take_the_narrowest_width_that_holds_every_count(
+    largest: int, prefix: str, width: int
+) -> None:
+    import base64
+
+    from mlvitals.sketches.quantile import pack_bins, unpack_bins
+
+    counts = [largest, 0, 3, largest // 2]
+    text = pack_bins(counts)
+    assert text.startswith(prefix)
+    raw = base64.b64decode(text[3:])
+    assert len(raw) == width * len(counts)
+    # Independent decoding: numpy reads the little-endian integers of that width.
+    assert np.frombuffer(raw, dtype=f"<u{width}").tolist() == counts
+    assert unpack_bins(text).tolist() == counts
+    sketch = {
+        "alpha": 0.01,
+        "count": sum(counts),
+        "sum": 1.0,
+        "min": 0.5,
+        "max": 0.5,
+        "zero": 0,
+        "offset": 0,
+        "bins": text,
+    }
+    assert QuantileSketch.is_plain_packed(sketch)
+    QuantileSketch.check_dict(sketch)
+    off_by_one = {**sketch, "count": sum(counts) + 1}
+    assert not QuantileSketch.is_plain_packed(off_by_one)
+    with pytest.raises(ValueError, match="add up to"):
+        QuantileSketch.check_dict(off_by_one)
+    if width > 1:  # a partial count of that width is refused
+        cut = {**sketch, "bins": prefix + base64.b64encode(raw[:-1]).decode()}
+        assert not QuantileSketch.is_plain_packed(cut)
+        with pytest.raises(ValueError, match="partial"):
+            QuantileSketch.check_dict(cut)

@@ -17,14 +17,13 @@ True
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from mlvitals.sketches.quantile import MAX_BINS, QuantileSketch, pack_bins, unpack_bins
+from mlvitals.sketches.quantile import MAX_BINS, QuantileSketch, pack_bins, pack_counts, unpack_bins
 
 
 class DenseSketch:
@@ -112,7 +111,7 @@ class DenseSketch:
                 dense = dense[cut:].copy()
                 dense[0] += collapsed
                 low = high - MAX_BINS + 1
-            bins: list[int] | str = _pack(dense) if packed else dense.tolist()
+            bins: list[int] | str = pack_counts(dense) if packed else dense.tolist()
         else:
             low, bins = 0, (pack_bins([]) if packed else [])
         return {
@@ -129,10 +128,3 @@ class DenseSketch:
     def to_sketch(self) -> QuantileSketch:
         """The equivalent :class:`QuantileSketch` (for quantiles and Prometheus buckets)."""
         return QuantileSketch.from_dict(self.to_dict())
-
-
-def _pack(counts: np.ndarray) -> str:
-    """:func:`pack_bins` of an int64 array, without a Python list in between."""
-    wide = counts.size > 0 and int(counts.max()) > 0xFFFFFFFF
-    raw = counts.astype("<u8" if wide else "<u4").tobytes()
-    return ("u8:" if wide else "u4:") + base64.b64encode(raw).decode("ascii")

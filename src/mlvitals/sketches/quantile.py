@@ -191,9 +191,11 @@ class QuantileSketch:
     def to_dict(self, *, packed: bool = False) -> dict[str, Any]:
         """The dict form: ``{"alpha", "count", "sum", "min", "max", "zero", "offset", "bins"}``.
 
-        With ``packed``, ``bins`` is a string ``"u4:"`` + base64 of little-endian uint32
-        counts (``"u8:"`` and uint64 past 2**32 - 1): what the SDK ships, because a server
-        parses and checks one string far faster than hundreds of JSON numbers.
+        With ``packed``, ``bins`` is a string: ``"u1:"`` + base64 of the counts as bytes, or
+        ``"u2:"``, ``"u4:"``, ``"u8:"`` with little-endian 16, 32 or 64-bit integers, the
+        narrowest that holds the largest count (:func:`pack_bins`). That is what the SDK
+        ships: a server parses and checks one short string far faster than hundreds of JSON
+        numbers, and stores it as it came.
 
         ``bins[k]`` counts bucket ``offset + k``; leading and trailing empty buckets are left
         out. Past :data:`MAX_BINS` buckets, the lowest are collapsed into the lowest kept one.
@@ -272,16 +274,22 @@ class QuantileSketch:
         return f"QuantileSketch(alpha={self._alpha}, count={self._count})"
 
 
-_MAX_PACKED = 3 + 4 * (MAX_BINS * 4 + 2) // 3 + 4  # "u4:" + base64 of MAX_BINS uint32
+# Longest packed bins the fast path takes, per width: the prefix, then base64 of MAX_BINS counts.
+_MAX_PACKED = {
+    prefix: 3 + 4 * (MAX_BINS * size + 2) // 3 + 4
+    for prefix, size in (("u1:", 1), ("u2:", 2), ("u4:", 4))
+}
+_FAST_CODES = {"u1:": "B", "u2:": "H", "u4:": "I"}
+_SIZES = {"B": 1, "H": 2, "I": 4}
 if sys.byteorder != "little":  # the packed form is little-endian: leave it to _checked
-    _MAX_PACKED = -1
+    _MAX_PACKED = {}
 
 
 def _plain_packed(data: Any) -> bool:
     if type(data) is not dict or len(data) != len(_KEYS):
         return False
     bins = data.get("bins")
-    if type(bins) is not str or not bins.startswith("u4:") or len(bins) > _MAX_PACKED:
+    if type(bins) is not str or len(bins) > _MAX_PACKED.get(bins[:3], -1):
         return False
     try:
         alpha, count, zero, offset = data["alpha"], data["count"], data["zero"], data["offset"]
@@ -307,9 +315,12 @@ def _plain_packed(data: Any) -> bool:
         raw = binascii.a2b_base64(bins[3:], strict_mode=True)
     except (binascii.Error, ValueError):
         return False
-    if len(raw) % 4:
-        return False
-    counts = memoryview(raw).cast("I")
+    counts = memoryview(raw)
+    code = _FAST_CODES[bins[:3]]
+    if code != "B":
+        if len(raw) % _SIZES[code]:
+            return False
+        counts = counts.cast(code)
     return len(counts) <= MAX_BINS and zero + sum(counts) == count
 
 
@@ -377,25 +388,38 @@ def _checked_values(data: Mapping[str, Any], count: int) -> tuple[float, float, 
     return total_sum, low, high
 
 
+_WIDTHS = (("u1", "<u1", 0xFF), ("u2", "<u2", 0xFFFF), ("u4", "<u4", 0xFFFFFFFF))
+_CODES = {"u1": "B", "u2": "H", "u4": "I", "u8": "Q"}
+
+
+def pack_counts(counts: np.ndarray) -> str:
+    """:func:`pack_bins` of an integer array, without a Python list in between."""
+    top = int(counts.max()) if counts.size else 0
+    prefix, dtype = next(((p, d) for p, d, limit in _WIDTHS if top <= limit), ("u8", "<u8"))
+    raw = counts.astype(dtype).tobytes()
+    return prefix + ":" + base64.b64encode(raw).decode("ascii")
+
+
 def pack_bins(counts: list[int]) -> str:
-    """``"u4:"`` + base64 of little-endian uint32 counts (``"u8:"``/uint64 when needed).
+    """The counts as the narrowest of ``"u1:"``, ``"u2:"``, ``"u4:"`` and ``"u8:"`` + base64
+    of little-endian unsigned 8, 16, 32 or 64-bit integers.
 
     >>> pack_bins([1, 0, 2])
-    'u4:AQAAAAAAAAACAAAA'
+    'u1:AQAC'
+    >>> pack_bins([1, 0, 300])
+    'u2:AQAAACwB'
     >>> unpack_bins(pack_bins([1, 0, 2])).tolist()
     [1, 0, 2]
     """
-    wide = bool(counts) and max(counts) > 0xFFFFFFFF
-    array = np.asarray(counts, dtype="<u8" if wide else "<u4")
-    return ("u8:" if wide else "u4:") + base64.b64encode(array.tobytes()).decode("ascii")
+    return pack_counts(np.asarray(counts, dtype=np.uint64))
 
 
 def unpack_bins(text: str) -> array[int]:
     """The counts of :func:`pack_bins`; raises ValueError on anything malformed."""
     kind, _, payload = text.partition(":")
-    code = {"u4": "I", "u8": "Q"}.get(kind)
+    code = _CODES.get(kind)
     if code is None:
-        raise ValueError("packed sketch bins must start with 'u4:' or 'u8:'")
+        raise ValueError("packed sketch bins must start with 'u1:', 'u2:', 'u4:' or 'u8:'")
     counts = array(code)
     if len(payload) > 4 * (MAX_BINS * counts.itemsize + 2) // 3 + 4:
         raise ValueError(f"sketch has more than the {MAX_BINS} bins allowed")
