@@ -14,18 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from mlvitals.errors import ConfigError, InputError
-from mlvitals.quality.columns import ColumnKind
+from mlvitals.quality.columns import ColumnKind, kind_of
 from mlvitals.quality.drift.config import DriftPolicy
 from mlvitals.quality.drift.evaluate import evaluate
 from mlvitals.quality.drift.inputs import ColumnData
+from mlvitals.quality.histogram import Histogram
 from mlvitals.quality.profile_json import loads
-from mlvitals.quality.profiles import Profile
-from mlvitals.quality.profiling import add_histograms, histogram_edges, own_edges
+from mlvitals.quality.profiler import complete_numeric
+from mlvitals.quality.profiles import ColumnProfile, Profile
+from mlvitals.quality.profiling import add_histograms, edges_for, histogram_edges, own_edges
 from mlvitals.quality.result import CheckResult
 from mlvitals.quality.scan import RawColumns, scan
 from mlvitals.quality.schema import Schema, infer_schema
 from mlvitals.quality.schema_yaml import load_schema
 from mlvitals.quality.scratch import release
+from mlvitals.quality.sorting import sort_chunks
 from mlvitals.quality.sources import Progress, Source, open_source
 
 DEFAULT_RAW_LIMIT = 512 << 20
@@ -46,6 +49,7 @@ class _Reference:
     duplicate_share: float | None
     source: Source | None = None
     note: str | None = None
+    deferred: frozenset[str] = frozenset()
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -67,6 +71,8 @@ def _reference(
     format: str | None,
     raw_limit: int | None,
     progress: Progress | None,
+    *,
+    defer: bool,
 ) -> _Reference:
     if isinstance(reference, Profile):
         edges = histogram_edges(reference)
@@ -75,11 +81,15 @@ def _reference(
         prof = load_profile(reference)
         return _Reference(str(reference), prof, histogram_edges(prof), None, _dup_share(prof))
     source = open_source(reference, format=format)
+    deferred: frozenset[str] = frozenset()
+    if defer and source.in_memory:  # its values stay at hand: sort each column only once
+        deferred = frozenset(_numeric(source))
     result = scan(
         source,
         count_duplicates=True,
         keep_raw=True,
         raw_limit_bytes=None if source.in_memory else raw_limit,
+        defer=deferred,
         progress=progress,
     )
     for col in result.profile.columns:
@@ -93,8 +103,12 @@ def _reference(
     prof = dataclasses.replace(
         result.profile, duplicate_rows=result.duplicates.count if result.duplicates else None
     )
-    edges = own_edges(prof)
-    return _Reference(source.name, prof, edges, result.raw, dup, source, result.raw_note)
+    edges = own_edges(prof)  # deferred columns get theirs once they are sorted
+    return _Reference(source.name, prof, edges, result.raw, dup, source, result.raw_note, deferred)
+
+
+def _numeric(source: Source) -> list[str]:
+    return [f.name for f in source.schema if kind_of(f.type) is ColumnKind.NUMERIC]
 
 
 def _dup_share(p: Profile) -> float | None:
@@ -128,7 +142,10 @@ def check(
     (False, ['range'])
     """
     policy = policy or DriftPolicy()
-    ref = _reference(reference, reference_format, raw_limit_bytes, reference_progress)
+    source = open_source(data, format=format)
+    ref = _reference(
+        reference, reference_format, raw_limit_bytes, reference_progress, defer=source.in_memory
+    )
     if isinstance(schema, str | Path):
         schema = load_schema(schema)
     if schema is None:
@@ -139,7 +156,8 @@ def check(
             f"the drift policy names column(s) {', '.join(map(repr, unknown))} that the "
             f"reference does not have (it has {', '.join(ref.profile.names)})"
         )
-    source = open_source(data, format=format)
+    # Both sides in memory: numeric columns are sorted once each, when their drift is tested.
+    deferred = ref.deferred.intersection(_numeric(source))
     result = scan(
         source,
         edges=ref.edges,
@@ -147,6 +165,7 @@ def check(
         count_duplicates=schema.max_duplicate_share is not None,
         keep_raw=True,
         raw_limit_bytes=None if source.in_memory else raw_limit_bytes,
+        defer=deferred,
         progress=progress,
     )
     current = add_histograms(result.profile, source, result.raw)
@@ -158,12 +177,13 @@ def check(
         if missing:
             filled = add_histograms(ref.profile, ref.source, ref.raw, edges=missing)
             ref = dataclasses.replace(ref, profile=filled)
-    columns = _drift_columns(ref, current, result.raw, policy)
+    columns = _drift_columns(ref, current, result.raw, policy, deferred)
     try:
         drift = evaluate(columns, policy)
         reference_profile = _complete_reference(ref, columns)
     finally:
         release()
+    current = _with_columns(current, {c.name: c.cur for c in columns if c.name in deferred})
     notes = tuple(n for n in (ref.note, result.raw_note) if n)
     return CheckResult(
         passed=not result.failures and not drift.dataset_drift,
@@ -179,7 +199,8 @@ def check(
 
 
 def _complete_reference(ref: _Reference, columns: Sequence[ColumnData]) -> Profile:
-    """The reference profile with its histograms (on the frozen edges) filled in."""
+    """The reference profile with its histograms (on the frozen edges) filled in, and its
+    deferred columns completed (by the drift tests, or here for columns they did not see)."""
     if ref.source is None:
         return ref.profile  # a stored profile has its histograms
     known = {
@@ -187,11 +208,34 @@ def _complete_reference(ref: _Reference, columns: Sequence[ColumnData]) -> Profi
         for c in columns
         if c.ref_raw is not None and c.name in ref.edges
     }
-    return add_histograms(ref.profile, ref.source, ref.raw, edges=ref.edges, known=known)
+    prof = add_histograms(ref.profile, ref.source, ref.raw, edges=ref.edges, known=known)
+    done = {
+        c.name: c.ref for c in columns if c.name in ref.deferred and c.ref.quantiles is not None
+    }
+    for name in ref.deferred - set(done):
+        assert ref.raw is not None
+        col = prof.column(name)
+        values = sort_chunks("reference", ref.raw.chunks[name], None)
+        col, _ = complete_numeric(col, values)
+        edges = edges_for(col)
+        if edges is not None:
+            col = dataclasses.replace(col, histogram=Histogram.of_sorted(values, edges))
+        done[name] = col
+    return _with_columns(prof, done)
+
+
+def _with_columns(prof: Profile, columns: Mapping[str, ColumnProfile]) -> Profile:
+    if not columns:
+        return prof
+    return dataclasses.replace(prof, columns=tuple(columns.get(c.name, c) for c in prof.columns))
 
 
 def _drift_columns(
-    ref: _Reference, current: Profile, raw: RawColumns | None, policy: DriftPolicy
+    ref: _Reference,
+    current: Profile,
+    raw: RawColumns | None,
+    policy: DriftPolicy,
+    deferred: frozenset[str],
 ) -> Sequence[ColumnData]:
     out = []
     for col in current.columns:
@@ -214,6 +258,7 @@ def _drift_columns(
                 cur_raw,
                 ks_method=policy.ks_method,
                 from_data=ref.source is not None,
+                deferred=col.name in deferred,
             )
         )
     return out

@@ -6,7 +6,8 @@ are per distinct value fed to the top-values sketch (bounded per batch) and per 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -20,15 +21,23 @@ from mlvitals.quality.histogram import Histogram
 from mlvitals.quality.moments import Moments
 from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part
 from mlvitals.quality.profiles import ColumnProfile, Profile
-from mlvitals.quality.quantiles import QuantileAccumulator
+from mlvitals.quality.sorted_stats import Runs, SortedStats
 
 # Beyond this many numeric columns the correlation matrix (k*k*5 floats) is left out.
 MAX_CORRELATION_COLUMNS = 200
 
 
 class _NumericAccumulator:
+    """A numeric or datetime column's accumulator.
+
+    ``deferred`` leaves out what is read off sorted values (quantiles, top values and the
+    histogram): the caller sorts the whole column once later and completes the profile with
+    :func:`complete_numeric`, so a column is not sorted batch by batch and again whole.
+    """
+
     __slots__ = (
         "counts",
+        "deferred",
         "distinct",
         "edges",
         "field",
@@ -37,42 +46,40 @@ class _NumericAccumulator:
         "moments",
         "nan",
         "nulls",
-        "quantiles",
         "rows",
-        "top",
+        "sorted_stats",
     )
 
-    def __init__(self, field: pa.Field, edges: tuple[float, ...] | None) -> None:
+    def __init__(
+        self, field: pa.Field, edges: tuple[float, ...] | None, *, deferred: bool = False
+    ) -> None:
         self.field = field
         self.kind = kind_of(field.type)
+        self.deferred = deferred
         self.rows = self.nulls = self.nan = self.inf = 0
         self.moments = Moments()
-        self.quantiles = QuantileAccumulator()
+        self.sorted_stats = SortedStats()
         self.distinct = DistinctCounter()
-        self.top = TopValuesAccumulator("number")
-        self.edges = edges
-        self.counts = np.zeros(len(edges) + 1, dtype=np.int64) if edges is not None else None
+        self.edges = None if deferred else edges
+        self.counts = np.zeros(len(self.edges) + 1, dtype=np.int64) if self.edges else None
 
     def update(self, part: NumericPart) -> None:
         self.rows += part.rows
         self.nulls += part.nulls
         self.nan += part.nan
         self.inf += part.inf
+        known = part.finite_hashes()  # the duplicate check's row hashes, when it ran
+        if self.deferred:
+            if part.finite.size:
+                self.moments = self.moments.merge(Moments.of(part.finite))
+                self.distinct.update(known if known is not None else hash_floats(part.finite))
+            return
         s = part.sorted
         if s.size == 0:
             return
         self.moments = self.moments.merge(Moments.of(s, is_sorted=True))
-        self.quantiles.update(s)
-        # Run lengths of the sorted values: the distinct values and their exact counts.
-        starts = np.flatnonzero(s[1:] != s[:-1]) + 1
-        uniques = s[np.concatenate(([0], starts))]
-        known = part.finite_hashes()  # the duplicate check's row hashes, when it ran
-        self.distinct.update(known if known is not None else hash_floats(uniques))
-        if uniques.size < s.size:  # some value repeats: worth counting as a top value
-            counts = np.diff(np.concatenate(([0], starts, [s.size])))
-            self.top.update(uniques, counts)
-        else:
-            self.top.dropped += 1  # every value here occurred once; none was fed
+        runs = self.sorted_stats.add(s)
+        self.distinct.update(known if known is not None else hash_floats(runs.values))
         if self.counts is not None and self.edges is not None:
             self.counts += Histogram.of_sorted(s, self.edges).counts
 
@@ -80,6 +87,7 @@ class _NumericAccumulator:
         histogram = None
         if self.edges is not None and self.counts is not None:
             histogram = Histogram(self.edges, tuple(int(c) for c in self.counts))
+        quantiles, top = self.sorted_stats.freeze()
         return ColumnProfile(
             name=self.field.name,
             type=str(self.field.type),
@@ -91,10 +99,21 @@ class _NumericAccumulator:
             nan=self.nan,
             inf=self.inf,
             moments=self.moments,
-            quantiles=self.quantiles.freeze(),
+            quantiles=None if self.deferred else quantiles,
             histogram=histogram,
-            top=self.top.freeze(),
+            top=None if self.deferred else top,
         )
+
+
+def complete_numeric(
+    col: ColumnProfile, s: np.ndarray, edges: tuple[float, ...] | None = None
+) -> tuple[ColumnProfile, Runs]:
+    """A deferred column's profile completed from all its finite values, sorted: its
+    quantiles, top values and (on ``edges``) histogram. Also returns the run lengths."""
+    quantiles, top, runs = SortedStats.of_whole(s)
+    histogram = Histogram.of_sorted(s, edges) if edges is not None else col.histogram
+    done = dataclasses.replace(col, quantiles=quantiles, top=top, histogram=histogram)
+    return done, runs
 
 
 class _CategoricalAccumulator:
@@ -166,7 +185,8 @@ class Profiler:
     """Builds a :class:`Profile` from the parts of successive batches.
 
     ``edges`` freezes the histogram bins of numeric columns (a reference's edges); columns
-    without edges get no histogram from this pass.
+    without edges get no histogram from this pass. Numeric columns named in ``defer`` get no
+    quantiles, top values or histogram either: see :func:`complete_numeric`.
     """
 
     def __init__(
@@ -175,6 +195,7 @@ class Profiler:
         *,
         edges: Mapping[str, tuple[float, ...]] | None = None,
         correlation: bool = True,
+        defer: Collection[str] = (),
     ) -> None:
         self.rows = 0
         self.accumulators: dict[str, _Accumulator] = {}
@@ -183,7 +204,7 @@ class Profiler:
             kind = kind_of(field.type)
             if kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
                 self.accumulators[field.name] = _NumericAccumulator(
-                    field, (edges or {}).get(field.name)
+                    field, (edges or {}).get(field.name), deferred=field.name in defer
                 )
                 if kind is ColumnKind.NUMERIC:
                     numeric.append(field.name)

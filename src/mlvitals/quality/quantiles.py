@@ -15,12 +15,16 @@ True
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 import datasketches
 import numpy as np
 
 DEFAULT_K = 200
+_M = 8  # the smallest level capacity (DataSketches' default)
+_HEADER = struct.Struct("<BBBBHBBQHBB")
+_DIRECT_MIN = 4096  # below this many values the library's own updates are as cheap
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,65 @@ class QuantileSketch:
         sk = self._sketch()
         sk.merge(other._sketch())
         return QuantileSketch(sk.serialize())
+
+
+def sketch_of_sorted(s: np.ndarray, k: int = DEFAULT_K) -> QuantileSketch:
+    """The KLL sketch of ``s``, sorted finite float64 values, built directly.
+
+    Updating a KLL sketch costs about 14 ns a value and holds the GIL. For values already
+    sorted the same kind of sketch is laid out at once: the levels the library would have
+    (its capacities for ``k``), level ``h`` holding every ``2**h``-th value of a run of
+    consecutive values (the middle one of each block of ``2**h``), so every rank it answers
+    is off by at most half the largest weight, within the library's own error bound. The
+    result is a regular sketch in the library's serial format (version 1): it answers,
+    merges and serialises like any other.
+
+    >>> import numpy as np
+    >>> v = np.arange(100_000, dtype=float)
+    >>> q = sketch_of_sorted(v)
+    >>> q.count, abs(q.quantile(0.5) - 50_000) <= q.rank_error * 100_000
+    (100000, True)
+    """
+    n = int(s.size)
+    if n < _DIRECT_MIN:
+        acc = QuantileAccumulator(k)
+        acc.update(s)
+        return acc.freeze()
+    levels = 1
+    while sum(_level_capacity(k, levels, h) << h for h in range(levels)) < n:
+        levels += 1
+    sizes = [0] * levels
+    remaining = n
+    for h in range(levels - 1, -1, -1):  # the heaviest level takes the lowest values
+        sizes[h] = min(_level_capacity(k, levels, h), remaining >> h)
+        remaining -= sizes[h] << h
+    parts: list[np.ndarray] = []
+    start = n  # fill from the top: level h covers values [start - sizes[h] * 2**h, start)
+    for h in range(levels):
+        width = 1 << h
+        start -= sizes[h] << h
+        parts.append(s[start + width // 2 : start + (sizes[h] << h) : width])
+    items = np.concatenate(parts)
+    capacity = sum(_level_capacity(k, levels, h) for h in range(levels))
+    offsets = [capacity - items.size]
+    for size in sizes[:-1]:
+        offsets.append(offsets[-1] + size)
+    head = _HEADER.pack(5, 1, 15, 0, k, _M, 0, n, k, levels, 0)
+    body = struct.pack(f"<{levels}I", *offsets) + struct.pack("<dd", s[0], s[-1])
+    return QuantileSketch(head + body + items.astype("<f8").tobytes())
+
+
+def _level_capacity(k: int, levels: int, height: int) -> int:
+    """DataSketches' KLL capacity of level ``height`` of ``levels``: about k (2/3)^depth."""
+    depth = levels - height - 1
+    if depth > 30:
+        half = depth // 2
+        return max(_M, _round_capacity(_round_capacity(k, half), depth - half))
+    return max(_M, _round_capacity(k, depth))
+
+
+def _round_capacity(k: int, depth: int) -> int:
+    return int((((2 * k) << depth) // 3**depth + 1) >> 1)
 
 
 class QuantileAccumulator:

@@ -7,7 +7,7 @@ in-memory data, nothing copied) so drift tests can run on the raw data afterward
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,14 +53,19 @@ def scan(
     keep_raw: bool = False,
     raw_limit_bytes: int | None = None,
     correlation: bool = True,
+    defer: Collection[str] = (),
     progress: Progress | None = None,
 ) -> ScanResult:
-    """Read ``source`` once; profile it, validate it against ``schema`` when given."""
+    """Read ``source`` once; profile it, validate it against ``schema`` when given.
+
+    Numeric columns named in ``defer`` (which must be kept raw) are profiled without what
+    sorting gives: the caller completes them (:func:`~mlvitals.quality.profiler.complete_numeric`).
+    """
     data_schema = source.schema
     if len(data_schema) == 0:
         raise InputError(f"{source.name} has no columns")
     kinds = {f.name: kind_of(f.type) for f in data_schema}
-    profiler = Profiler(data_schema, edges=edges, correlation=correlation)
+    profiler = Profiler(data_schema, edges=edges, correlation=correlation, defer=defer)
     validator = Validator(schema, data_schema) if schema is not None else None
     counter = DuplicateCounter() if count_duplicates else None
     raw: dict[str, list[np.ndarray]] | None = None

@@ -101,10 +101,7 @@ class _ColumnValidator:
         low, high = self.rule.min, self.rule.max
         if low is None and high is None:
             return
-        s = part.sorted
-        below = int(np.searchsorted(s, low, side="left")) if low is not None else 0
-        above = s.size - int(np.searchsorted(s, high, side="right")) if high is not None else 0
-        count = below + above
+        count = _out_of_range(part, low, high)
         if count:
             rows: np.ndarray | None = None
             if len(self.out_of_range.samples) < SAMPLE_SIZE:
@@ -301,3 +298,16 @@ class Validator:
                 )
             )
         return tuple(out)
+
+
+def _out_of_range(part: NumericPart, low: float | None, high: float | None) -> int:
+    """How many finite values lie below ``low`` or above ``high`` (without sorting them)."""
+    f = part.finite
+    if f.size == 0:
+        return 0
+    count = 0
+    if low is not None and float(f.min()) < low:
+        count += int(np.count_nonzero(f < low))
+    if high is not None and float(f.max()) > high:
+        count += int(np.count_nonzero(f > high))
+    return count

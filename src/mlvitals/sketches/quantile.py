@@ -21,7 +21,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from math import ceil, inf, log
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -279,8 +279,11 @@ _MAX_PACKED = {
     prefix: 3 + 4 * (MAX_BINS * size + 2) // 3 + 4
     for prefix, size in (("u1:", 1), ("u2:", 2), ("u4:", 4))
 }
-_FAST_CODES = {"u1:": "B", "u2:": "H", "u4:": "I"}
-_SIZES = {"B": 1, "H": 2, "I": 4}
+_FAST_CODES: dict[str, tuple[Literal["B", "H", "I"], int]] = {
+    "u1:": ("B", 1),
+    "u2:": ("H", 2),
+    "u4:": ("I", 4),
+}
 if sys.byteorder != "little":  # the packed form is little-endian: leave it to _checked
     _MAX_PACKED = {}
 
@@ -316,9 +319,9 @@ def _plain_packed(data: Any) -> bool:
     except (binascii.Error, ValueError):
         return False
     counts = memoryview(raw)
-    code = _FAST_CODES[bins[:3]]
-    if code != "B":
-        if len(raw) % _SIZES[code]:
+    code, size = _FAST_CODES[bins[:3]]
+    if size > 1:
+        if len(raw) % size:
             return False
         counts = counts.cast(code)
     return len(counts) <= MAX_BINS and zero + sum(counts) == count

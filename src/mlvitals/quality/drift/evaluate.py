@@ -69,7 +69,18 @@ def _plan(data: ColumnData, rule: ColumnRule, policy: DriftPolicy) -> _Plan | st
 
 
 def _test_column(data: ColumnData, policy: DriftPolicy) -> ColumnDrift:
-    """One column's test and effect size, undecided (the correction needs every column)."""
+    """One column's test and effect size, undecided (the correction needs every column).
+
+    A deferred column's profiles are completed first, whatever the policy says of it.
+    """
+    try:
+        data.prepare()
+        return _test_prepared(data, policy)
+    finally:
+        data.release()
+
+
+def _test_prepared(data: ColumnData, policy: DriftPolicy) -> ColumnDrift:
     rule = policy.rule_for(data.name)
     base = ColumnDrift(
         column=data.name,
@@ -107,7 +118,6 @@ def _test_column(data: ColumnData, policy: DriftPolicy) -> ColumnDrift:
             threshold=plan.threshold,
             effect_error=_bound(s, data) if profile_route else None,
         )
-    data.release()
     return row
 
 

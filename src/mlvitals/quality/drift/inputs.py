@@ -16,6 +16,7 @@ raw finite values, and computes (once, on demand) the two shapes the methods use
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 
@@ -25,20 +26,33 @@ from mlvitals.errors import InputError
 from mlvitals.quality.columns import ColumnKind
 from mlvitals.quality.drift.ecdf import MergedECDF, merge
 from mlvitals.quality.histogram import Histogram
+from mlvitals.quality.profiler import complete_numeric
 from mlvitals.quality.profiles import ColumnProfile
-from mlvitals.quality.scratch import buffer
+from mlvitals.quality.profiling import edges_for
+from mlvitals.quality.sorted_stats import Runs
+from mlvitals.quality.sorting import sort_chunks
 
 OTHER = "(other)"
 
 
 class ColumnData:
+    """One column's inputs to the drift methods.
+
+    ``deferred`` says both profiles still lack what sorting gives (quantiles, top values,
+    histograms): :meth:`prepare` sorts each side once, completes the profiles from the sorted
+    values and keeps those for the ECDF methods.
+    """
+
     __slots__ = (
         "_binned",
+        "_cur_sorted",
         "_ecdf",
         "_ref_histogram",
         "_ref_sorted",
+        "_runs",
         "cur",
         "cur_raw",
+        "deferred",
         "from_data",
         "kind",
         "ks_method",
@@ -56,7 +70,13 @@ class ColumnData:
         *,
         ks_method: str = "auto",
         from_data: bool = False,
+        deferred: bool = False,
     ) -> None:
+        if deferred and (ref_raw is None or cur_raw is None):
+            raise ValueError("a deferred column needs raw values on both sides")
+        self.deferred = deferred
+        self._cur_sorted: np.ndarray | None = None
+        self._runs: tuple[Runs, Runs] | None = None
         self.name = ref.name
         self.ks_method = ks_method
         self.from_data = from_data
@@ -106,17 +126,41 @@ class ColumnData:
         highs = [v for v in (self.ref.max, self.cur.max) if v is not None]
         return (min(lows), max(highs)) if lows else (0.0, 0.0)
 
+    def prepare(self) -> None:
+        """Complete deferred profiles: sort each side once, read its quantiles and top
+        values off the sorted values, bin both on edges from the completed reference."""
+        if not self.deferred:
+            return
+        a = self.ref_sorted()
+        self.ref, ref_runs = complete_numeric(self.ref, a)
+        edges = edges_for(self.ref)
+        if edges is not None:
+            self.ref = dataclasses.replace(self.ref, histogram=Histogram.of_sorted(a, edges))
+        self._ref_histogram = self.ref.histogram
+        assert self.cur_raw is not None
+        b = sort_chunks("current", self.cur_raw, _bounds(self.cur))
+        self.cur, cur_runs = complete_numeric(self.cur, b, edges)
+        self._cur_sorted = b
+        self._runs = (ref_runs, cur_runs)
+        self.deferred = False
+
     def ecdf(self) -> MergedECDF:
         """The pooled ECDFs; valid until :meth:`release` (raw sides live in work buffers)."""
         if self._ecdf is None:
-            if self.ref_raw is not None:
-                a, wa = self.ref_sorted(), None
+            if self._runs is not None and self._ref_sorted is not None:
+                # Prepared: both sides are sorted and their run lengths known.
+                assert self._cur_sorted is not None
+                a, wa = _weighted(self._ref_sorted, self._runs[0])
+                b, wb = _weighted(self._cur_sorted, self._runs[1])
             else:
-                a, wa = self._sketch(self.ref)
-            if self.cur_raw is not None:
-                b, wb = _sorted_into("current", self.cur_raw), None
-            else:
-                b, wb = self._sketch(self.cur)
+                if self.ref_raw is not None:
+                    a, wa = self.ref_sorted(), None
+                else:
+                    a, wa = self._sketch(self.ref)
+                if self.cur_raw is not None:
+                    b, wb = sort_chunks("current", self.cur_raw, _bounds(self.cur)), None
+                else:
+                    b, wb = self._sketch(self.cur)
             self._ecdf = merge(a, b, wa, wb)
         return self._ecdf
 
@@ -125,7 +169,7 @@ class ColumnData:
         if self._ref_sorted is None:
             if self.ref_raw is None:
                 raise InputError(f"column {self.name!r}: no raw reference values")
-            self._ref_sorted = _sorted_into("reference", self.ref_raw)
+            self._ref_sorted = sort_chunks("reference", self.ref_raw, _bounds(self.ref))
             # Count the reference's histogram while its values are sorted at hand.
             if self._ref_histogram is None and self.cur.histogram is not None:
                 self._ref_histogram = Histogram.of_sorted(
@@ -144,7 +188,8 @@ class ColumnData:
     def release(self) -> None:
         """Forget the sorted raw values (their work buffers go to the next column)."""
         self._ecdf = None
-        self._ref_sorted = None
+        self._ref_sorted = self._cur_sorted = None
+        self._runs = None
 
     def _sketch(self, prof: ColumnProfile) -> tuple[np.ndarray, np.ndarray | None]:
         if prof.quantiles is None:
@@ -204,9 +249,14 @@ class ColumnData:
         return err
 
 
-def _sorted_into(slot: str, chunks: Sequence[np.ndarray]) -> np.ndarray:
-    """The chunks' values, concatenated into this thread's work buffer and sorted in place."""
-    out = buffer(slot, sum(c.size for c in chunks))
-    np.concatenate(chunks, out=out)
-    out.sort()
-    return out
+def _bounds(prof: ColumnProfile) -> tuple[float, float] | None:
+    low, high = prof.min, prof.max
+    return (low, high) if low is not None and high is not None else None
+
+
+def _weighted(s: np.ndarray, runs: Runs) -> tuple[np.ndarray, np.ndarray | None]:
+    """A sorted side for the ECDF merge: as distinct values with their counts when values
+    repeat a lot (a far smaller merge, the same ECDF), else as it is."""
+    if runs.counts is not None and runs.values.size * 4 <= s.size:
+        return runs.values, runs.counts.astype(np.float64)
+    return s, None
