@@ -51,7 +51,11 @@ def test_child_ships_its_own_calls_and_the_parent_keeps_its_own(
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     child = f"{given_instance or parent.rsplit(':', 1)[0]}:{pid}"
-    assert windows_by_instance(receiver.records) == {child: 5}
+    seen = windows_by_instance(receiver.records)
+    # The child shipped its own 5 calls and none of the parent's 3. The parent's may have
+    # shipped meanwhile (when a window closed during the test), but only under its own name.
+    assert seen.get(child) == 5
+    assert set(seen) <= {child, parent} and seen.get(parent, 0) <= 3
 
     for _ in range(2):
         predict()  # the parent goes on as before

@@ -82,7 +82,7 @@ def _reference(
         return _Reference(str(reference), prof, histogram_edges(prof), None, _dup_share(prof))
     source = open_source(reference, format=format)
     deferred: frozenset[str] = frozenset()
-    if defer and source.in_memory:  # its values stay at hand: sort each column only once
+    if defer and _keeps_all(source, raw_limit):  # sort each column only once
         deferred = frozenset(_numeric(source))
     result = scan(
         source,
@@ -105,6 +105,17 @@ def _reference(
     )
     edges = own_edges(prof)  # deferred columns get theirs once they are sorted
     return _Reference(source.name, prof, edges, result.raw, dup, source, result.raw_note, deferred)
+
+
+def _keeps_all(source: Source, raw_limit: int | None) -> bool:
+    """Whether every numeric value of ``source`` is certain to be kept for the exact tests:
+    in-memory data always, a file when its row count (Parquet's metadata) says its numeric
+    columns fit under ``raw_limit``."""
+    if source.in_memory or raw_limit is None:
+        return True
+    if source.unit != "rows" or source.total is None:
+        return False  # a CSV file: its length is not known before it is read
+    return source.total * 8 * len(_numeric(source)) <= raw_limit
 
 
 def _numeric(source: Source) -> list[str]:
@@ -144,7 +155,11 @@ def check(
     policy = policy or DriftPolicy()
     source = open_source(data, format=format)
     ref = _reference(
-        reference, reference_format, raw_limit_bytes, reference_progress, defer=source.in_memory
+        reference,
+        reference_format,
+        raw_limit_bytes,
+        reference_progress,
+        defer=_keeps_all(source, raw_limit_bytes),
     )
     if isinstance(schema, str | Path):
         schema = load_schema(schema)
@@ -156,7 +171,7 @@ def check(
             f"the drift policy names column(s) {', '.join(map(repr, unknown))} that the "
             f"reference does not have (it has {', '.join(ref.profile.names)})"
         )
-    # Both sides in memory: numeric columns are sorted once each, when their drift is tested.
+    # Both sides kept whole: numeric columns are sorted once each, when their drift is tested.
     deferred = ref.deferred.intersection(_numeric(source))
     result = scan(
         source,
