@@ -91,3 +91,38 @@ def test_budget_parsing_names_the_field(tmp_path: Path) -> None:
     path.write_text("budgets:\n  - {name: a, limit: 1}\n  - {name: a, limit: 2}\n")
     with pytest.raises(ConfigError, match="'a' is used twice"):
         load_budgets(path)
+
+
+def test_a_line_across_midnight_splits_between_the_two_days() -> None:
+    # 22:00 to 02:00 at 4 per hour: 8 of it belongs to each day.
+    midnight = ts(2026, 11, 28)
+    lines = [line(midnight - 2 * H, midnight + 2 * H, 16.0)]
+    budget = Budget("t", 10.0, "daily")
+    before = budget_status(budget, lines, midnight - 1)
+    assert (before.period_start, before.period_end) == (midnight - DAY, midnight)
+    assert before.spent == pytest.approx(16.0 * (2 * H - 1) / (4 * H))
+    after = budget_status(budget, lines, midnight + 3 * H)
+    assert (after.period_start, after.period_end) == (midnight, midnight + DAY)
+    assert after.spent == pytest.approx(8.0)
+    assert after.forecast == pytest.approx(8.0 * 24 / 3)
+
+
+def test_at_the_first_instant_of_a_period_nothing_is_spent_or_forecast() -> None:
+    midnight = ts(2026, 12, 1)
+    lines = [line(midnight - 4 * H, midnight + 4 * H, 80.0)]
+    for period in ("daily", "monthly"):
+        status = budget_status(Budget("t", 1.0, period), lines, midnight)
+        assert status.period_start == midnight  # midnight starts the new period
+        assert (status.spent, status.forecast) == (0.0, 0.0)
+        assert not status.breached and not status.forecast_breached
+        one_second = budget_status(Budget("t", 1.0, period), lines, midnight + 1)
+        assert one_second.spent == pytest.approx(80.0 / (8 * H))
+        length = DAY if period == "daily" else ts(2027, 1, 1) - midnight
+        assert one_second.forecast == pytest.approx(one_second.spent * length)
+
+
+def test_the_last_second_of_a_month_still_belongs_to_it() -> None:
+    end = ts(2027, 1, 1)
+    assert period_bounds("monthly", end - 1) == (ts(2026, 12, 1), end)
+    assert period_bounds("daily", end - 1) == (end - DAY, end)
+    assert period_bounds("monthly", end) == (end, ts(2027, 2, 1))

@@ -99,6 +99,21 @@ def test_overdue_by_declared_maximum_and_by_history() -> None:
     assert overdue(at(0), at(0) + 10_000, None, history[:4]) is None  # too little history
 
 
+def test_short_jobs_get_a_minute_of_slack_past_their_usual_duration() -> None:
+    history = [4.0, 5.0, 5.0, 6.0, 5.0, 4.0]
+    p95 = float(np.percentile(history, 95))
+    # Twice the p95 would flag a 12 s run of a 5 s job; the floor waits a minute past it.
+    assert overdue(at(0), at(0) + 2 * p95 + 1, None, history) is None
+    assert overdue(at(0), at(0) + p95 + 59, None, history) is None
+    late = overdue(at(0), at(0) + p95 + 61, None, history)
+    assert late is not None and late.limit_seconds == pytest.approx(p95 + 60)
+    assert "60 s past the p95 of the last 6 good runs" in late.reason
+    # A declared maximum still applies as declared, however short.
+    cfg = PipelineConfig("etl", max_duration_seconds=20)
+    found = overdue(at(0), at(0) + 21, cfg, history)
+    assert found is not None and found.limit_seconds == 20
+
+
 @given(st.lists(st.floats(0, 1e6), min_size=1, max_size=50), st.floats(0, 1))
 def test_percentile_matches_numpy(values: list[float], q: float) -> None:
     assert percentile(values, q) == pytest.approx(float(np.percentile(values, q * 100)), abs=1e-6)

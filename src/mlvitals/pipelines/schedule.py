@@ -35,6 +35,8 @@ from mlvitals.errors import ConfigError
 from mlvitals.pipelines.config import PipelineConfig
 
 MIN_HISTORY = 5
+OVERDUE_SLACK_SECONDS = 60.0
+"""A run is never overdue by its history less than this long past its usual duration (p95)."""
 _EARLY_SECONDS = 60.0
 
 
@@ -204,19 +206,29 @@ def overdue(
 ) -> Overdue | None:
     """Whether a run still going at ``now`` has run too long: past the declared maximum,
     or past ``factor`` times the 95th percentile of recent good runs (with at least
-    ``MIN_HISTORY`` of them)."""
+    ``MIN_HISTORY`` of them), and never less than :data:`OVERDUE_SLACK_SECONDS` past that
+    percentile: a job that usually takes seconds is not overdue for a few seconds' jitter.
+
+    >>> overdue(0.0, 30.0, None, [5.0] * 6) is None  # 2 x 5 s, but within a minute of it
+    True
+    >>> overdue(0.0, 66.0, None, [5.0] * 6).reason
+    'more than 60 s past the p95 of the last 6 good runs'
+    """
     elapsed = now - started_at
     limits: list[tuple[float, str]] = []
     if config is not None and config.max_duration_seconds is not None:
         limits.append((config.max_duration_seconds, "longer than the declared maximum duration"))
     if len(good_durations) >= MIN_HISTORY:
         p95 = percentile(good_durations, 0.95)
-        limits.append(
-            (
-                factor * p95,
-                f"longer than {factor:g} × p95 of the last {len(good_durations)} good runs",
+        runs = len(good_durations)
+        if factor * p95 >= p95 + OVERDUE_SLACK_SECONDS:
+            reason = f"longer than {factor:g} × p95 of the last {runs} good runs"
+            limits.append((factor * p95, reason))
+        else:
+            reason = (
+                f"more than {OVERDUE_SLACK_SECONDS:g} s past the p95 of the last {runs} good runs"
             )
-        )
+            limits.append((p95 + OVERDUE_SLACK_SECONDS, reason))
     for limit, reason in sorted(limits):
         if elapsed > limit:
             return Overdue(elapsed, limit, reason)
