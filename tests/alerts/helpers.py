@@ -98,6 +98,7 @@ class Sink:
 
     statuses: list[int] = field(default_factory=list)
     delay: float = 0.0
+    gate: threading.Barrier | None = None  # each request waits here for the others
     bodies: list[Any] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
@@ -118,6 +119,14 @@ class Sink:
                 body = json.loads(self.rfile.read(length))
                 if sink.delay:
                     threading.Event().wait(sink.delay)
+                if sink.gate is not None:
+                    try:
+                        sink.gate.wait()
+                    except threading.BrokenBarrierError:
+                        self.send_response(503)  # the others never came
+                        self.send_header("content-length", "0")
+                        self.end_headers()
+                        return
                 sink.bodies.append(body)
                 sink.paths.append(self.path)
                 sink.headers.append(dict(self.headers))

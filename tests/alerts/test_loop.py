@@ -50,3 +50,41 @@ receivers: [{{name: ops, webhooks: [{{url: "{sink.url}"}}]}}]
         assert [r["expires_at"] for r in lease] == [0.0]
     finally:
         store.close()
+
+
+def test_one_cycle_sends_to_every_receiver_at_once(tmp_path: Path) -> None:
+    """Each receiver answers only once all three were called: sent one after the other, the
+    first would wait for the others and fail."""
+    import threading
+
+    from mlvitals.alerts.notifiers import Dispatcher, Retry
+    from mlvitals.server.alerting.evaluator import Evaluator
+    from mlvitals.server.alerting.rules_source import rules_source
+
+    gate = threading.Barrier(3, timeout=10)
+    sinks = [Sink(gate=gate).start() for _ in range(3)]
+    rules = tmp_path / "rules.yaml"
+    hooks = ", ".join(f'{{url: "{s.url}"}}' for s in sinks)
+    rules.write_text(
+        f"""
+rules:
+  - {{name: HighErrorRate, kind: serving, metric: error_rate, threshold: 0.05, window: 1m}}
+receivers: [{{name: ops, webhooks: [{hooks}]}}]
+"""
+    )
+    store = open_store(str(tmp_path / "cycle.db"))
+    try:
+        now = time.time()
+        traffic(store, "fraud", now - 60, now + 600, errors=10)
+        dispatcher = Dispatcher("http://x", retry=Retry(attempts=1), sleep=lambda s: None)
+        evaluator = Evaluator(store, rules_source(str(rules)), dispatcher=dispatcher)
+        report = evaluator.run_once(now)
+        assert (report.sent, report.failed) == (3, 0)
+        assert [len(s.bodies) for s in sinks] == [1, 1, 1]
+        assert all(s.alerts()[0]["labels"]["service"] == "fraud" for s in sinks)
+        evaluator.close()
+        dispatcher.close()
+    finally:
+        store.close()
+        for s in sinks:
+            s.stop()

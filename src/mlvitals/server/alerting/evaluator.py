@@ -19,12 +19,13 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from mlvitals.alerts.config import RuleSet
 from mlvitals.alerts.evaluate import evaluate, retire
-from mlvitals.alerts.grouping import plan_notifications
-from mlvitals.alerts.notifiers import Dispatcher
+from mlvitals.alerts.grouping import Notification, plan_notifications
+from mlvitals.alerts.notifiers import Delivery, Dispatcher
 from mlvitals.alerts.state import Transition
 from mlvitals.server.alerting import lease
 from mlvitals.server.alerting.notify_log import apply_entry, load_log, prune, record_delivery
@@ -41,6 +42,8 @@ from mlvitals.store import Store
 log = logging.getLogger("mlvitals.server.alerting")
 
 HISTORY_DAYS = 90.0
+MAX_PARALLEL_DELIVERIES = 8
+"""Most notifications of one cycle sent at once."""
 
 
 @dataclass
@@ -190,30 +193,46 @@ class Evaluator:
             silences=list_silences(self.store, now=now),
             acked=set(load_acks(self.store)),
         )
+        sendable: list[Notification] = []
         for n in plan:
             if not n.send or n.integration is None:
                 apply_entry(self.store, n)
-                continue
-            if not self._hold(now):
-                log.warning("lost the evaluator lease; another process notifies from now on")
-                return
-            try:
-                delivery = self.dispatcher.deliver(n, now)
-            except Exception:
-                log.exception("notification to %s/%s failed", n.receiver, n.integration_key)
-                report.failed += 1
-                continue
-            record_delivery(self.store, n, self.dispatcher.target_of(n.integration), delivery, now)
-            if delivery.ok:
-                report.sent += 1
-                apply_entry(self.store, n)
             else:
-                # The log keeps the old entry: the next cycle tries again.
-                report.failed += 1
-                log.warning(
-                    "notification to %s (%s) failed after %d attempt(s): %s",
-                    n.receiver,
-                    self.dispatcher.target_of(n.integration),
-                    delivery.attempts,
-                    delivery.error,
-                )
+                sendable.append(n)
+        if not sendable:
+            return
+        if not self._hold(now):
+            log.warning("lost the evaluator lease; another process notifies from now on")
+            return
+        # Receivers are sent to at once: one slow or unreachable receiver holds the cycle up
+        # for its own timeout, not for the sum of all of them. The log is written here.
+        workers = min(len(sendable), MAX_PARALLEL_DELIVERIES)
+        with ThreadPoolExecutor(workers, thread_name_prefix="mlvitals-notify") as pool:
+            futures = {pool.submit(self.dispatcher.deliver, n, now): n for n in sendable}
+            for future in as_completed(futures):
+                self._record(futures[future], future, now, report)
+
+    def _record(
+        self, n: Notification, future: Future[Delivery], now: float, report: CycleReport
+    ) -> None:
+        assert self.dispatcher is not None and n.integration is not None
+        try:
+            delivery = future.result()
+        except Exception:
+            log.exception("notification to %s/%s failed", n.receiver, n.integration_key)
+            report.failed += 1
+            return
+        record_delivery(self.store, n, self.dispatcher.target_of(n.integration), delivery, now)
+        if delivery.ok:
+            report.sent += 1
+            apply_entry(self.store, n)
+        else:
+            # The log keeps the old entry: the next cycle tries again.
+            report.failed += 1
+            log.warning(
+                "notification to %s (%s) failed after %d attempt(s): %s",
+                n.receiver,
+                self.dispatcher.target_of(n.integration),
+                delivery.attempts,
+                delivery.error,
+            )
