@@ -18,11 +18,14 @@ from mlvitals.quality.columns import ColumnKind, kind_of
 from mlvitals.quality.drift.config import DriftPolicy
 from mlvitals.quality.drift.evaluate import evaluate
 from mlvitals.quality.drift.inputs import ColumnData
-from mlvitals.quality.histogram import Histogram
 from mlvitals.quality.profile_json import loads
-from mlvitals.quality.profiler import complete_numeric
 from mlvitals.quality.profiles import ColumnProfile, Profile
-from mlvitals.quality.profiling import add_histograms, edges_for, histogram_edges, own_edges
+from mlvitals.quality.profiling import (
+    add_histograms,
+    complete_reference,
+    histogram_edges,
+    own_edges,
+)
 from mlvitals.quality.result import CheckResult
 from mlvitals.quality.scan import RawColumns, scan
 from mlvitals.quality.schema import Schema, infer_schema
@@ -229,12 +232,8 @@ def _complete_reference(ref: _Reference, columns: Sequence[ColumnData]) -> Profi
     }
     for name in ref.deferred - set(done):
         assert ref.raw is not None
-        col = prof.column(name)
         values = sort_chunks("reference", ref.raw.chunks[name], None)
-        col, _ = complete_numeric(col, values)
-        edges = edges_for(col)
-        if edges is not None:
-            col = dataclasses.replace(col, histogram=Histogram.of_sorted(values, edges))
+        col, _ = complete_reference(prof.column(name), values)
         done[name] = col
     return _with_columns(prof, done)
 

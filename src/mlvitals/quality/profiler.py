@@ -61,7 +61,9 @@ class _NumericAccumulator:
         self.sorted_stats = SortedStats()
         self.distinct = DistinctCounter()
         self.edges = None if deferred else edges
-        self.counts = np.zeros(len(self.edges) + 1, dtype=np.int64) if self.edges else None
+        self.counts = (
+            np.zeros(len(self.edges) + 1, dtype=np.int64) if self.edges is not None else None
+        )
 
     def update(self, part: NumericPart) -> None:
         self.rows += part.rows

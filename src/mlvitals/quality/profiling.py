@@ -23,8 +23,10 @@ from mlvitals.quality.histogram import (
     reference_edges,
 )
 from mlvitals.quality.parts import NumericPart
+from mlvitals.quality.profiler import complete_numeric
 from mlvitals.quality.profiles import ColumnProfile, Profile
 from mlvitals.quality.scan import RawColumns, scan
+from mlvitals.quality.sorted_stats import Runs
 from mlvitals.quality.sources import Progress, Source, open_source
 
 
@@ -82,6 +84,16 @@ def edges_for(col: ColumnProfile, bins: int = DEFAULT_BINS) -> tuple[float, ...]
     if col.top is not None and col.top.kind == "number":
         atoms = [float(v) for v, c in col.top.items() if c >= ATOM_SHARE * col.valid]
     return reference_edges(qs, atoms)
+
+
+def complete_reference(col: ColumnProfile, s: np.ndarray) -> tuple[ColumnProfile, Runs]:
+    """A deferred reference column completed from its sorted values, binned on edges from
+    its own completed sketches (:func:`~mlvitals.quality.profiler.complete_numeric`)."""
+    col, runs = complete_numeric(col, s)
+    edges = edges_for(col)
+    if edges is not None:
+        col = dataclasses.replace(col, histogram=Histogram.of_sorted(s, edges))
+    return col, runs
 
 
 def own_edges(prof: Profile, bins: int = DEFAULT_BINS) -> dict[str, tuple[float, ...]]:

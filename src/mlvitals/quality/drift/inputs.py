@@ -16,7 +16,6 @@ raw finite values, and computes (once, on demand) the two shapes the methods use
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Sequence
 
@@ -28,7 +27,7 @@ from mlvitals.quality.drift.ecdf import MergedECDF, merge
 from mlvitals.quality.histogram import Histogram
 from mlvitals.quality.profiler import complete_numeric
 from mlvitals.quality.profiles import ColumnProfile
-from mlvitals.quality.profiling import edges_for
+from mlvitals.quality.profiling import complete_reference
 from mlvitals.quality.sorted_stats import Runs
 from mlvitals.quality.sorting import sort_chunks
 
@@ -131,12 +130,9 @@ class ColumnData:
         values off the sorted values, bin both on edges from the completed reference."""
         if not self.deferred:
             return
-        a = self.ref_sorted()
-        self.ref, ref_runs = complete_numeric(self.ref, a)
-        edges = edges_for(self.ref)
-        if edges is not None:
-            self.ref = dataclasses.replace(self.ref, histogram=Histogram.of_sorted(a, edges))
+        self.ref, ref_runs = complete_reference(self.ref, self.ref_sorted())
         self._ref_histogram = self.ref.histogram
+        edges = self._ref_histogram.edges if self._ref_histogram is not None else None
         assert self.cur_raw is not None
         b = sort_chunks("current", self.cur_raw, _bounds(self.cur))
         self.cur, cur_runs = complete_numeric(self.cur, b, edges)
