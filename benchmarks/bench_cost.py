@@ -32,10 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.databases import database
 from mlvitals.cost.config import DEFAULT_CONFIG
 from mlvitals.cost.serving import InstanceUsage, OperationUsage, serving_lines
-from mlvitals.server.cost_usage import serving_usage
-from mlvitals.server.queries_cost import cost_report
+from mlvitals.server.cost.queries import cost_report
+from mlvitals.server.cost.usage import serving_usage
+from mlvitals.server.database import open_database
 from mlvitals.sketches import QuantileSketch
-from mlvitals.store import Store, open_store
+from mlvitals.store import Store
 
 DAY = 86400.0
 STEP = 10.0
@@ -169,7 +170,7 @@ def timed(fn: Callable[[], float], repeat: int) -> tuple[list[float], float]:
 
 def run(backend: str, days: int, repeat: int) -> dict[str, Any]:
     with database(backend) as url:
-        store = open_store(url)
+        store = open_database(url)
         try:
             t = time.perf_counter()
             n = seed(store, days)

@@ -16,7 +16,8 @@ import httpx
 import psycopg
 import pytest
 
-from mlvitals.store import Store, open_store
+from mlvitals.server.database import open_database
+from mlvitals.store import Store
 
 PG_URL = os.environ.get("MLVITALS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -71,7 +72,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
-    s = open_store(store_url)
+    s = open_database(store_url)
     try:
         yield s
     finally:

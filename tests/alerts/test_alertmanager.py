@@ -17,10 +17,10 @@ from mlvitals.alerts.config import parse_rules
 from mlvitals.alerts.grouping import Notification
 from mlvitals.alerts.notifiers import Dispatcher, Retry
 from mlvitals.alerts.payloads import webhook_payload
-from mlvitals.server.alerting.evaluator import Evaluator
-from mlvitals.server.alerting.notify_log import load_deliveries
-from mlvitals.server.alerting.persistence import load_states
-from mlvitals.store import open_store
+from mlvitals.server.alerts.evaluator import Evaluator
+from mlvitals.server.alerts.notify_log import load_deliveries
+from mlvitals.server.alerts.persistence import load_states
+from mlvitals.server.database import open_database
 from tests.alerts.helpers import Sink, traffic
 from tests.conftest import free_port, require_service
 
@@ -106,7 +106,7 @@ receivers:
     alertmanager: [{{url: "{alertmanager}"}}]
 """
     )
-    store = open_store(str(tmp_path / "m.db"))
+    store = open_database(str(tmp_path / "m.db"))
     now = time.time()  # Alertmanager compares endsAt with its own clock
     traffic(store, "fraud", now - 60, now, errors=10)
     traffic(store, "risk", now - 60, now, errors=25)

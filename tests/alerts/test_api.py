@@ -10,10 +10,11 @@ from fastapi.testclient import TestClient
 
 from mlvitals.alerts.notifiers import Dispatcher, Retry
 from mlvitals.server import create_app
-from mlvitals.server.alerting.evaluator import Evaluator
-from mlvitals.server.alerting.rules_source import rules_source
+from mlvitals.server.alerts.evaluator import Evaluator
+from mlvitals.server.alerts.rules_source import rules_source
+from mlvitals.server.database import open_database
 from mlvitals.settings import Settings
-from mlvitals.store import Store, open_store
+from mlvitals.store import Store
 from tests.alerts.helpers import T0, Clock, Sink, traffic
 
 READ, ADMIN = "reader-token", "admin-token"
@@ -116,7 +117,7 @@ def test_alerts_silences_and_acks_end_to_end(store: Store, rules_file: Path, sin
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(str(tmp_path / "a.db"))
+    s = open_database(str(tmp_path / "a.db"))
     yield s
     s.close()
 

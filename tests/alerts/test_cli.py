@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from mlvitals.alerts.config import RuleSet
 from mlvitals.cli.main import main
-from mlvitals.server.alerting.evaluator import Evaluator
-from mlvitals.server.alerting.rules_source import rules_source
-from mlvitals.store import open_store
+from mlvitals.server.alerts.evaluator import Evaluator
+from mlvitals.server.alerts.rules_source import rules_source
+from mlvitals.server.database import open_database
 from tests.alerts.helpers import traffic
 from tests.conftest import ServerProcess
 
@@ -56,7 +56,7 @@ def test_rules_check_exits_1_naming_rule_and_field(tmp_path: Path) -> None:
 
 def firing_db(tmp_path: Path) -> str:
     db = str(tmp_path / "m.db")
-    store = open_store(db)
+    store = open_database(db)
     now = time.time()
     traffic(store, "fraud", now - 60, now, errors=10)
     Evaluator(store, rules_source("")).run_once(now)
@@ -156,7 +156,7 @@ def test_alerts_against_a_running_server(
 
 def test_empty_rule_set_on_an_empty_database(tmp_path: Path) -> None:
     db = str(tmp_path / "empty.db")
-    open_store(db).close()
-    Evaluator(open_store(db), RuleSet()).run_once(0.0)
+    open_database(db).close()
+    Evaluator(open_database(db), RuleSet()).run_once(0.0)
     code, out, _ = run("alerts", "--db", db)
     assert code == 0 and out.strip() == "no alerts"

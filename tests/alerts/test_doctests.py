@@ -6,15 +6,15 @@ import doctest
 import importlib
 import pkgutil
 
+import mlvitals.server.alerts
 import pytest
 
 import mlvitals.alerts
-import mlvitals.server.alerting
 
 
 def _modules() -> list[str]:
     names = []
-    for package in (mlvitals.alerts, mlvitals.server.alerting):
+    for package in (mlvitals.alerts, mlvitals.server.alerts):
         names.append(package.__name__)
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             names.append(info.name)

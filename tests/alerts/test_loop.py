@@ -8,8 +8,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from mlvitals.server import create_app
+from mlvitals.server.database import open_database
 from mlvitals.settings import Settings
-from mlvitals.store import open_store
 from tests.alerts.helpers import Sink, traffic
 
 
@@ -23,7 +23,7 @@ rules:
 receivers: [{{name: ops, webhooks: [{{url: "{sink.url}"}}]}}]
 """
     )
-    store = open_store(str(tmp_path / "loop.db"))
+    store = open_database(str(tmp_path / "loop.db"))
     now = time.time()
     traffic(store, "fraud", now - 60, now + 600, errors=10)
     store.execute("DROP TABLE probe_results")  # the availability rule cannot read its data
@@ -58,8 +58,8 @@ def test_one_cycle_sends_to_every_receiver_at_once(tmp_path: Path) -> None:
     import threading
 
     from mlvitals.alerts.notifiers import Dispatcher, Retry
-    from mlvitals.server.alerting.evaluator import Evaluator
-    from mlvitals.server.alerting.rules_source import rules_source
+    from mlvitals.server.alerts.evaluator import Evaluator
+    from mlvitals.server.alerts.rules_source import rules_source
 
     gate = threading.Barrier(3, timeout=10)
     sinks = [Sink(gate=gate).start() for _ in range(3)]
@@ -72,7 +72,7 @@ rules:
 receivers: [{{name: ops, webhooks: [{hooks}]}}]
 """
     )
-    store = open_store(str(tmp_path / "cycle.db"))
+    store = open_database(str(tmp_path / "cycle.db"))
     try:
         now = time.time()
         traffic(store, "fraud", now - 60, now + 600, errors=10)

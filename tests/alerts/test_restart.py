@@ -11,10 +11,10 @@ from mlvitals.alerts.notifiers import Dispatcher, Retry
 from mlvitals.alerts.rules import Rule
 from mlvitals.alerts.state import Sample
 from mlvitals.errors import StoreError
-from mlvitals.server.alerting.evaluator import Evaluator
-from mlvitals.server.alerting.notify_log import load_deliveries
-from mlvitals.server.alerting.persistence import load_history, load_rule_health, load_states
-from mlvitals.server.alerting.signals import SIGNALS
+from mlvitals.server.alerts.evaluator import Evaluator
+from mlvitals.server.alerts.notify_log import load_deliveries
+from mlvitals.server.alerts.persistence import load_history, load_rule_health, load_states
+from mlvitals.server.areas import SIGNALS
 from mlvitals.store import Store
 from tests.alerts.helpers import T0, Sink, traffic
 

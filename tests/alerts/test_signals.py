@@ -30,9 +30,9 @@ from mlvitals.alerts.rules import (
     ServingSpec,
     Spec,
 )
-from mlvitals.server.alerting.evaluator import Evaluator
-from mlvitals.server.alerting.persistence import load_states
-from mlvitals.server.alerting.signals import SIGNALS
+from mlvitals.server.alerts.evaluator import Evaluator
+from mlvitals.server.alerts.persistence import load_states
+from mlvitals.server.areas import SIGNALS
 from mlvitals.store import Store
 from tests.alerts.helpers import T0, window_row
 from tests.alerts.test_evaluate import STEP, reference
@@ -348,8 +348,8 @@ def test_step_anomaly_against_past_good_runs(store: Store) -> None:
 
 def test_budget_forecast_over_the_limit(store: Store, tmp_path: Path) -> None:
     from mlvitals.cost.budgets import Budget
-    from mlvitals.server.alerting.signals import budget_signal_for
-    from mlvitals.server.queries_cost import save_budget
+    from mlvitals.server.cost.queries import save_budget
+    from mlvitals.server.cost.signals import budget_signal_for
     from tests.cost.conftest import T, seed_instance, seed_windows
 
     cpu, ram = 0.031611, 0.004237  # the built-in on-demand prices per core-hour, GiB-hour

@@ -8,12 +8,12 @@ import importlib
 import pytest
 
 MODULES = (
-    "mlvitals.server.dashboard.cost_page",
-    "mlvitals.server.dashboard.cost_view",
-    "mlvitals.server.dashboard.pipeline_format",
-    "mlvitals.server.dashboard.pipeline_view",
-    "mlvitals.server.dashboard.pipelines",
-    "mlvitals.server.dashboard.run_view",
+    "mlvitals.server.cost.pages",
+    "mlvitals.server.cost.view",
+    "mlvitals.server.pipelines.format",
+    "mlvitals.server.pipelines.view",
+    "mlvitals.server.pipelines.pages",
+    "mlvitals.server.pipelines.run_view",
 )
 
 

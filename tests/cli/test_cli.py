@@ -8,7 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from mlvitals.store import open_store
+from mlvitals.server.areas import MIGRATIONS
+from mlvitals.server.database import open_database
 from tests.conftest import free_port
 
 
@@ -35,9 +36,9 @@ def test_db_upgrade_applies_then_reports_up_to_date(tmp_path: Path, pg_url: str)
         assert first.stdout.startswith("applied migrations 1")
         second = mlvitals("db", "upgrade", "--db", db)
         assert "up to date" in second.stdout
-        store = open_store(db, migrate=False)
+        store = open_database(db, migrate=False)
         try:
-            assert store.migrate() == []
+            assert store.migrate(MIGRATIONS) == []
         finally:
             store.close()
 

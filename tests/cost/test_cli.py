@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlvitals.store import open_store
+from mlvitals.server.database import open_database
 from tests.cost.conftest import T, seed_instance, seed_windows
 
 CPU, RAM = 0.031611, 0.004237
@@ -29,7 +29,7 @@ def mlvitals(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     path = str(tmp_path / "m.db")
-    store = open_store(path)
+    store = open_database(path)
     try:
         seed_instance(store, T, T + 2 * H)
         seed_windows(store, T, T + 2 * H, operation="predict")

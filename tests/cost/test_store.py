@@ -9,8 +9,7 @@ from mlvitals.cost.budgets import Budget
 from mlvitals.cost.config import DEFAULT_CONFIG, parse_config
 from mlvitals.cost.report import breakdown, idle_share
 from mlvitals.cost.serving import serving_lines
-from mlvitals.server.cost_usage import roll_up_cost, rollup_state, serving_usage
-from mlvitals.server.queries_cost import (
+from mlvitals.server.cost.queries import (
     all_budgets,
     cost_report,
     delete_budget,
@@ -18,6 +17,7 @@ from mlvitals.server.queries_cost import (
     save_budget,
     stored_budgets,
 )
+from mlvitals.server.cost.usage import roll_up_cost, rollup_state, serving_usage
 from mlvitals.store import Store
 from tests.cost.conftest import GIB, T, seed_instance, seed_windows
 

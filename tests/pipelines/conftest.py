@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mlvitals.server import create_app
+from mlvitals.server.database import open_database
 from mlvitals.settings import Settings
-from mlvitals.store import Store, open_store
+from mlvitals.store import Store
 
 
 class Clock:
@@ -24,7 +25,7 @@ class Clock:
 
 @pytest.fixture
 def sqlite_store(tmp_path: Any) -> Iterator[Store]:
-    s = open_store(str(tmp_path / "mlvitals.db"))
+    s = open_database(str(tmp_path / "mlvitals.db"))
     yield s
     s.close()
 

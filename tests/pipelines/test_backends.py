@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 
-from mlvitals.pipelines import PipelineConfig, RunTracker, queries
+from mlvitals.pipelines import PipelineConfig, RunTracker
 from mlvitals.pipelines.lineage import event_key, map_run_event
 from mlvitals.server.ingest import validate_envelope
+from mlvitals.server.pipelines import queries
 from mlvitals.store import Store
 
 

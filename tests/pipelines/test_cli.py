@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from mlvitals.cli.main import main
 from mlvitals.pipelines import Environment, capture_environment, save_snapshot
 from mlvitals.pipelines.wire import run_record
+from mlvitals.server.database import open_database
 from mlvitals.server.ingest import validate_envelope
-from mlvitals.store import open_store
 
 
 def seed(db: Path) -> tuple[str, str, Environment, Environment]:
@@ -43,7 +43,7 @@ def seed(db: Path) -> tuple[str, str, Environment, Environment]:
             error={"type": "ImportError", "message": "no module", "traceback": ""},
         ),
     ]
-    store = open_store(str(db))
+    store = open_database(str(db))
     try:
         validated = validate_envelope({"batch_id": str(uuid.uuid4()), "records": records}, t)
         assert validated.errors == []
@@ -119,7 +119,7 @@ def test_declare_from_yaml(tmp_path: Path) -> None:
     f.write_text("pipelines:\n  - name: train\n    schedule: '0 3 * * *'\n    max_duration: 1h\n")
     result = CliRunner().invoke(main, ["runs", "declare", str(f), "--db", str(db)])
     assert result.exit_code == 0 and "declared 1 pipeline(s): train" in result.output
-    store = open_store(str(db))
+    store = open_database(str(db))
     try:
         rows = store.fetch("SELECT schedule, max_duration_seconds FROM pipeline_configs")
     finally:

@@ -10,12 +10,12 @@ import pytest
 MODULES = (
     "mlvitals.sdk.quality",
     "mlvitals.sdk.monitor",
-    "mlvitals.server.records.quality",
+    "mlvitals.server.quality.records",
     "mlvitals.server.quality.queries",
     "mlvitals.server.quality.histograms",
-    "mlvitals.server.dashboard.dataset_view",
-    "mlvitals.server.dashboard.datasets",
-    "mlvitals.server.alerting.signals.quality",
+    "mlvitals.server.quality.view",
+    "mlvitals.server.quality.pages",
+    "mlvitals.server.quality.signals",
 )
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from mlvitals.alerts.config import RuleSet
 from mlvitals.alerts.rules import CheckSpec, DriftSpec, Rule, Spec
-from mlvitals.server.alerting.evaluator import Evaluator
-from mlvitals.server.alerting.persistence import load_states
-from mlvitals.server.alerting.signals import SIGNALS
+from mlvitals.server.alerts.evaluator import Evaluator
+from mlvitals.server.alerts.persistence import load_states
+from mlvitals.server.areas import SIGNALS
 from mlvitals.store import Store
 from tests.alerts.test_evaluate import STEP, reference
 from tests.quality_server.helpers import T0, ingest, record, results

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mlvitals.sdk import Monitor
-from mlvitals.server.records.serving import InstanceSample, ServingWindow
+from mlvitals.server.serving.records import InstanceSample, ServingWindow
 from mlvitals.sketches import QuantileSketch
 
 

@@ -14,15 +14,16 @@ import uvicorn
 
 from mlvitals import Monitor
 from mlvitals.server import create_app
+from mlvitals.server.database import open_database
 from mlvitals.settings import Settings
 from mlvitals.sketches import QuantileSketch
-from mlvitals.store import Store, open_store
+from mlvitals.store import Store
 from tests.sdk.conftest import free_port
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Store]]:
-    store = open_store(str(tmp_path / "mlvitals.db"))
+    store = open_database(str(tmp_path / "mlvitals.db"))
     app = create_app(Settings(tokens="sdk-token:ingest"), store, background=False)
     port = free_port()
     server = uvicorn.Server(

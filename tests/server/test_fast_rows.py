@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from mlvitals.server.records import RECORD_KINDS
+from mlvitals.server.areas import RECORD_KINDS
 from tests.records import instance_sample, realistic_records
 
 ODD_VALUES: list[Any] = [

@@ -15,13 +15,13 @@ from pathlib import Path
 import httpx
 import orjson
 
-from mlvitals.store import open_store
+from mlvitals.server.database import open_database
 from tests.conftest import ServerProcess, free_port
 from tests.records import batch, samples
 
 
 def count(db: str) -> int:
-    store = open_store(db)
+    store = open_database(db)
     try:
         return int(store.fetch("SELECT COUNT(*) AS n FROM instance_samples")[0]["n"])
     finally:
@@ -106,7 +106,7 @@ def test_two_servers_on_one_postgres_lose_and_double_nothing(
     for t in threads:
         t.join()
     assert not errors
-    store = open_store(pg_url)
+    store = open_database(pg_url)
     try:
         n = store.fetch("SELECT COUNT(*) AS n FROM instance_samples")[0]["n"]
         batches = store.fetch("SELECT COUNT(*) AS n, SUM(inserted) AS s FROM ingest_batches")[0]

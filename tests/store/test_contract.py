@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from mlvitals.errors import StoreError
-from mlvitals.store import Batch, Store, open_store
-from mlvitals.store.migrations import MIGRATIONS
+from mlvitals.server.areas import MIGRATIONS
+from mlvitals.server.database import open_database
+from mlvitals.store import Batch, Store
+from mlvitals.store.migrations import FOUNDATION
 
 
 def sample_row(t: float, batch_id: str = "b", instance: str = "i-1") -> dict[str, Any]:
@@ -37,8 +39,8 @@ def count(store: Store, table: str = "instance_samples") -> int:
 
 
 def test_migrations_apply_once_and_reach_latest(store: Store) -> None:
-    assert store.schema_version() == max(m.version for m in MIGRATIONS)
-    assert store.migrate() == []
+    assert store.schema_version() == max(m.version for m in (*FOUNDATION, *MIGRATIONS))
+    assert store.migrate(MIGRATIONS) == []
 
 
 def test_batch_is_stored_with_its_rows(store: Store) -> None:
@@ -127,10 +129,10 @@ def test_concurrent_writers_lose_and_double_nothing(store: Store) -> None:
 
 
 def test_data_survives_reopen(store_url: str) -> None:
-    first = open_store(store_url)
+    first = open_database(store_url)
     first.write_batch(Batch(str(uuid.uuid4()), 1.0, {"instance_samples": [sample_row(1)]}))
     first.close()
-    second = open_store(store_url)
+    second = open_database(store_url)
     try:
         assert count(second) == 1
     finally:

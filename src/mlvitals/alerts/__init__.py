@@ -3,7 +3,7 @@
 The pure core: rule configuration (:mod:`~mlvitals.alerts.config`), the evaluation state
 machine (:func:`evaluate`), grouping and deduplication (:func:`plan_notifications`) and
 payload builders (:mod:`~mlvitals.alerts.payloads`). Signals that read the store, the
-evaluation loop and the API live in ``mlvitals.server.alerting``; senders in
+evaluation loop and the API live in ``mlvitals.server.alerts``; senders in
 :mod:`mlvitals.alerts.notifiers`.
 
 >>> from mlvitals.alerts import load_rules

@@ -83,14 +83,14 @@ class _Source:
         )
         self.store: Any = None
         if self.server is None:
-            from mlvitals.store import open_store
+            from mlvitals.server.database import open_database
             from mlvitals.store.base import is_postgres_url
 
             url = settings_from(options).db
             path = url.removeprefix("sqlite://")
             if not is_postgres_url(url) and not Path(path).exists():
                 raise ConfigError(f"no database at {path}: pass --db PATH_OR_URL or --server URL")
-            self.store = open_store(url)
+            self.store = open_database(url)
 
     def __enter__(self) -> _Source:
         return self
@@ -106,7 +106,7 @@ class _Source:
                 "alerts"
             ]
             return items
-        from mlvitals.server.alerting.queries import current_alerts
+        from mlvitals.server.alerts.queries import current_alerts
 
         return current_alerts(self.store, time.time(), state)
 
@@ -116,7 +116,7 @@ class _Source:
                 "GET", f"/api/v1/alerts/history?limit={limit}"
             )["history"]
             return items
-        from mlvitals.server.alerting.persistence import load_history
+        from mlvitals.server.alerts.persistence import load_history
 
         return load_history(self.store, limit=limit)
 
@@ -125,7 +125,7 @@ class _Source:
             created: dict[str, Any] = self.server.call("POST", "/api/v1/silences", body)
             return created
         from mlvitals.alerts.durations import parse_duration
-        from mlvitals.server.alerting.silencing import create_silence, parse_matchers
+        from mlvitals.server.alerts.silencing import create_silence, parse_matchers
 
         now = time.time()
         starts = body.get("starts_at") or now
@@ -147,7 +147,7 @@ class _Source:
                 "silences"
             ]
             return items
-        from mlvitals.server.alerting.silencing import list_silences
+        from mlvitals.server.alerts.silencing import list_silences
 
         now = time.time()
         return [s.to_dict(now) for s in list_silences(self.store, now=now, include_expired=expired)]
@@ -158,7 +158,7 @@ class _Source:
                 "DELETE", f"/api/v1/silences/{urllib.parse.quote(silence_id)}"
             )
             return ended
-        from mlvitals.server.alerting.silencing import expire_silence
+        from mlvitals.server.alerts.silencing import expire_silence
 
         now = time.time()
         return expire_silence(self.store, silence_id, now).to_dict(now)
@@ -171,7 +171,7 @@ class _Source:
                 {"by": by, "comment": comment},
             )
             return done
-        from mlvitals.server.alerting.silencing import acknowledge
+        from mlvitals.server.alerts.silencing import acknowledge
 
         return acknowledge(self.store, alert_id, by=by, comment=comment, now=time.time())
 

@@ -22,7 +22,7 @@ from mlvitals.errors import ConfigError, InputError
 
 def _store_queries() -> Any:
     try:
-        from mlvitals.server import queries_cost
+        from mlvitals.server.cost import queries as queries_cost
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise ConfigError(
             f"mlvitals cost needs the server extra ({exc.name} is missing): "
@@ -68,7 +68,7 @@ def cost(
     from mlvitals.cost.focus import write_focus_csv
     from mlvitals.cost.report import GROUPS
     from mlvitals.cost.timegrid import DAY, day_start, parse_when
-    from mlvitals.store import open_store
+    from mlvitals.server.database import open_database
 
     settings = settings_from(options)
     if group_by not in GROUPS:
@@ -84,7 +84,7 @@ def cost(
     if not e > s:
         raise InputError("--end must be after --start")
     q = _store_queries()
-    store = open_store(settings.db, pool_size=2)
+    store = open_database(settings.db, pool_size=2)
     try:
         if show_budgets:
             listed = q.all_budgets(store, budgets)

@@ -18,12 +18,13 @@ def db() -> None:
 @setting_options("db")
 def upgrade(**options: Any) -> None:
     """Apply pending schema migrations and print the schema version."""
-    from mlvitals.store import open_store
+    from mlvitals.server.areas import MIGRATIONS
+    from mlvitals.server.database import open_database
 
     settings = settings_from(options)
-    store = open_store(settings.db, migrate=False)
+    store = open_database(settings.db, migrate=False)
     try:
-        applied = store.migrate()
+        applied = store.migrate(MIGRATIONS)
         version = store.schema_version()
     finally:
         store.close()

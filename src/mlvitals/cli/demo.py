@@ -39,7 +39,7 @@ class _DemoServer(uvicorn.Server):
         self._stop_workload()
         # The alert loop's last evaluation may still be reading when the store closes at
         # shutdown; what it logs then says nothing about the demo.
-        logging.getLogger("mlvitals.server.alerting").setLevel(logging.CRITICAL)
+        logging.getLogger("mlvitals.server.alerts").setLevel(logging.CRITICAL)
         self.should_exit = True
 
 

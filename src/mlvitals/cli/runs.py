@@ -91,23 +91,23 @@ class DbSource:
     """Reads a database directly (SQLite file or PostgreSQL URL)."""
 
     def __init__(self, url: str) -> None:
-        from mlvitals.store import open_store
+        from mlvitals.server.database import open_database
         from mlvitals.store.base import is_postgres_url
 
         path = url.removeprefix("sqlite://")
         if not is_postgres_url(url) and path != ":memory:" and not Path(path).exists():
             raise ConfigError(f"no database at {path}: pass --db PATH_OR_URL or --server URL")
-        self.store = open_store(url)
+        self.store = open_database(url)
 
     def runs(self, pipeline: str | None, state: str | None, limit: int) -> list[dict[str, Any]]:
-        from mlvitals.pipelines.queries import list_runs
+        from mlvitals.server.pipelines.queries import list_runs
 
         return [
             r.to_dict() for r in list_runs(self.store, pipeline=pipeline, state=state, limit=limit)
         ]
 
     def run(self, run_id: str) -> dict[str, Any]:
-        from mlvitals.pipelines.queries import run_detail
+        from mlvitals.server.pipelines.queries import run_detail
 
         detail = run_detail(self.store, run_id, time.time())
         if detail is None:
@@ -115,7 +115,7 @@ class DbSource:
         return detail
 
     def environment(self, env_hash: str) -> dict[str, Any]:
-        from mlvitals.pipelines.queries import environment
+        from mlvitals.server.pipelines.queries import environment
 
         env = environment(self.store, env_hash)
         if env is None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -233,7 +233,3 @@ def overdue(
         if elapsed > limit:
             return Overdue(elapsed, limit, reason)
     return None
-
-
-def as_utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat()

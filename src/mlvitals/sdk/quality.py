@@ -136,13 +136,6 @@ def _json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode())
 
 
-def _profiles(record: dict[str, Any]) -> list[dict[str, Any]]:
-    if record["kind"] == "dataset_profile":
-        return [record["profile"]]
-    result = record["result"]
-    return [p for p in (result.get("profile"), result.get("reference_profile")) if p]
-
-
 def _shed(profile: dict[str, Any], what: str) -> dict[str, Any]:
     if what == "correlation":
         return {k: v for k, v in profile.items() if k != "correlation"}

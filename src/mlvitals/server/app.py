@@ -1,8 +1,8 @@
 """The ASGI application: ``create_app(settings, store)``.
 
 >>> from mlvitals.settings import Settings
->>> from mlvitals.store import open_store
->>> app = create_app(Settings(), open_store(":memory:"))
+>>> from mlvitals.server.database import open_database
+>>> app = create_app(Settings(), open_database(":memory:"))
 >>> app.title
 'mlvitals'
 """
@@ -23,18 +23,19 @@ from mlvitals import __version__
 from mlvitals.cost.budgets import load_budgets
 from mlvitals.cost.config import load_config
 from mlvitals.errors import HTTPError, StoreError
-from mlvitals.server.alerting.rules_source import rules_source
-from mlvitals.server.api import alerts as alerts_api
-from mlvitals.server.api import cost, datasets, ingest, lineage, meta, runs, serving
+from mlvitals.server import ingest_api, meta
+from mlvitals.server.alerts.rules_source import rules_source
+from mlvitals.server.areas import AREAS
 from mlvitals.server.auth import token_table
-from mlvitals.server.dashboard import routes as dashboard
+from mlvitals.server.database import open_database
 from mlvitals.server.deps import AppState
 from mlvitals.server.loops import start_loops
 from mlvitals.server.metrics import ServerMetrics
 from mlvitals.server.serving.fleet import FleetCollector
 from mlvitals.server.serving.prober import load_probes
+from mlvitals.server.web import routes as web
 from mlvitals.settings import Settings
-from mlvitals.store import Store, open_store
+from mlvitals.store import Store
 
 log = logging.getLogger("mlvitals.server")
 
@@ -71,7 +72,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
-        active = open_store(settings.db, pool_size=settings.pg_pool_size) if owned else store
+        active = open_database(settings.db, pool_size=settings.pg_pool_size) if owned else store
         assert active is not None
         loops = start_loops(attach(app, active)) if background else None
         try:
@@ -106,14 +107,14 @@ def create_app(
         return JSONResponse({"error": f"store unavailable: {exc}"}, status_code=503)
 
     app.include_router(meta.router)
-    app.include_router(ingest.router)
-    app.include_router(serving.router)
-    app.include_router(lineage.router)
-    app.include_router(runs.router)
-    app.include_router(datasets.router)
-    app.include_router(cost.router)
-    app.include_router(alerts_api.router)
-    app.include_router(dashboard.router)
+    app.include_router(ingest_api.router)
+    for area in AREAS:
+        for router in area.api:
+            app.include_router(router)
+    app.include_router(web.router)
+    for area in AREAS:
+        for router in area.pages:
+            app.include_router(router)
     app.mount("/static/swagger", StaticFiles(directory=meta.swagger_dir()), name="swagger")
-    app.mount("/static", StaticFiles(directory=dashboard.static_dir()), name="static")
+    app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")
     return app

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mlvitals.errors import BadRequest
-from mlvitals.server.records import RECORD_KINDS
+from mlvitals.server import areas  # a module: the pipelines area imports this one
 from mlvitals.store import Batch
 
 MAX_RECORDS = 100_000
@@ -74,7 +74,7 @@ def validate_envelope(payload: Any, received_at: float) -> Validated:
             errors.append(RecordError(index, None, "", "a record must be a JSON object"))
             continue
         kind_name = record.get("kind")
-        spec = RECORD_KINDS.get(kind_name) if isinstance(kind_name, str) else None
+        spec = areas.RECORD_KINDS.get(kind_name) if isinstance(kind_name, str) else None
         if spec is None:
             reason = "missing 'kind'" if kind_name is None else f"unknown record kind {kind_name!r}"
             name = kind_name if isinstance(kind_name, str) else None

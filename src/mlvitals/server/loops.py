@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from mlvitals.cost.config import load_config
-from mlvitals.server.alerting.loop import run_alerting
-from mlvitals.server.cost_usage import roll_up_cost
+from mlvitals.server.alerts.loop import run_alerting
+from mlvitals.server.cost.usage import roll_up_cost
 from mlvitals.server.deps import AppState
 from mlvitals.server.serving.prober import load_probes, run_prober
 from mlvitals.server.serving.rollup import Retention, apply_retention, roll_up

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from mlvitals.errors import ConfigError
 from mlvitals.server.app import create_app
 from mlvitals.server.auth import token_table
+from mlvitals.server.database import open_database
 from mlvitals.settings import Settings, load_settings, to_environ
-from mlvitals.store import open_store
 
 
 def is_loopback(host: str) -> bool:
@@ -56,7 +56,7 @@ def _preflight(settings: Settings) -> None:
         )
     # Open (and migrate) the store once here, so that a bad --db fails with one clear line
     # before any worker starts, and workers never race to migrate.
-    open_store(settings.db, pool_size=1).close()
+    open_database(settings.db, pool_size=1).close()
 
 
 def build_server(settings: Settings) -> uvicorn.Server:

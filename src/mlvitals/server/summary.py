@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlvitals.server.records import RECORD_KINDS
+from mlvitals.server.areas import RECORD_KINDS
 from mlvitals.store import Store
 
 _HOUR = 3600.0

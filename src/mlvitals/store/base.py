@@ -8,11 +8,12 @@ Table and column names always come from code, never from a request.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mlvitals.errors import ConfigError
+from mlvitals.store.migrations.base import Migration
 
 Row = dict[str, Any]
 
@@ -46,8 +47,9 @@ class Store(Protocol):
 
     backend: str
 
-    def migrate(self) -> list[int]:
-        """Apply pending migrations; return the versions applied now."""
+    def migrate(self, migrations: Iterable[Migration] = ()) -> list[int]:
+        """Apply the foundation's and ``migrations``' pending migrations; return the versions
+        applied now."""
         ...
 
     def schema_version(self) -> int:
@@ -83,9 +85,16 @@ def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-def open_store(url: str, *, pool_size: int = 8, migrate: bool = True) -> Store:
+def open_store(
+    url: str,
+    *,
+    pool_size: int = 8,
+    migrate: bool = True,
+    migrations: Iterable[Migration] = (),
+) -> Store:
     """Open the store named by ``url``: a SQLite path (or ``sqlite:///path``) or a
-    ``postgresql://`` URL. Migrations are applied unless ``migrate`` is false.
+    ``postgresql://`` URL. Unless ``migrate`` is false, the foundation's migrations and
+    ``migrations`` (the server's areas pass theirs) are applied.
     """
     store: Store
     if is_postgres_url(url):
@@ -107,7 +116,7 @@ def open_store(url: str, *, pool_size: int = 8, migrate: bool = True) -> Store:
         # sqlite:///abs/path.db and sqlite://rel.db both name a file; a bare path works too.
         store = SQLiteStore(url.removeprefix("sqlite://"))
     if migrate:
-        store.migrate()
+        store.migrate(migrations)
     return store
 
 

@@ -8,7 +8,7 @@ holds across processes because the batch id and every natural key are unique ind
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -24,7 +24,7 @@ from mlvitals.store.base import (
     insert_sql,
     row_values,
 )
-from mlvitals.store.migrations import MIGRATIONS_TABLE, pending
+from mlvitals.store.migrations import MIGRATIONS_TABLE, Migration, pending
 
 # Any constant works; it only has to be the same for every mlvitals process.
 _MIGRATION_LOCK = 0x6D6C7669
@@ -56,14 +56,14 @@ class PostgresStore:
         except Exception as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
 
-    def migrate(self) -> list[int]:
+    def migrate(self, migrations: Iterable[Migration] = ()) -> list[int]:
         try:
             with self._pool.connection() as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
                 conn.execute(MIGRATIONS_TABLE)
                 applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
                 done = []
-                for m in pending(applied):
+                for m in pending(applied, migrations):
                     for stmt in m.statements:
                         try:
                             conn.execute(stmt)

@@ -19,7 +19,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,7 +33,7 @@ from mlvitals.store.base import (
     insert_sql,
     row_values,
 )
-from mlvitals.store.migrations import MIGRATIONS_TABLE, pending
+from mlvitals.store.migrations import MIGRATIONS_TABLE, Migration, pending
 
 T = TypeVar("T")
 _Job = tuple[Callable[[sqlite3.Connection], Any], "Future[Any]"]
@@ -207,12 +207,12 @@ class SQLiteStore:
 
     # -- Store protocol ------------------------------------------------------------------
 
-    def migrate(self) -> list[int]:
+    def migrate(self, migrations: Iterable[Migration] = ()) -> list[int]:
         def apply(conn: sqlite3.Connection) -> list[int]:
             conn.execute(MIGRATIONS_TABLE)
             applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
             done = []
-            for m in pending(applied):
+            for m in pending(applied, migrations):
                 try:
                     for stmt in m.statements:
                         conn.execute(stmt)

@@ -1,1 +1,1 @@
-"""Stored data-quality results: queries over profiles, checks and per-column drift."""
+"""Server side of data quality: profile and check records, queries, API, pages, signals."""

@@ -3,8 +3,8 @@
 Summary columns are read without the stored JSON documents (which can be megabytes); only
 :func:`check_document` and :func:`profile_document` read one document, by id.
 
->>> from mlvitals.store import open_store
->>> store = open_store(":memory:")
+>>> from mlvitals.server.database import open_database
+>>> store = open_database(":memory:")
 >>> list_datasets(store)
 []
 >>> store.close()

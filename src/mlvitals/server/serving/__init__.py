@@ -1,1 +1,1 @@
-"""Server side of serving monitoring: merging windows, rollups, queries, fleet export."""
+"""Server side of serving monitoring: records, rollups, queries, API, pages, signals, probes."""

@@ -91,8 +91,8 @@ def fetch_rows(store: Store, q: SeriesQuery) -> list[dict[str, Any]]:
 def serving_series(store: Store, q: SeriesQuery) -> list[dict[str, Any]]:
     """One series per group, each with a point per step that has data.
 
-    >>> from mlvitals.store import open_store
-    >>> store = open_store(":memory:")
+    >>> from mlvitals.server.database import open_database
+    >>> store = open_database(":memory:")
     >>> serving_series(store, SeriesQuery("svc", 0, 600, 60))
     []
     """

@@ -1,26 +1,19 @@
 """Versioned schema migrations, in portable SQL that SQLite and PostgreSQL both run.
 
-Each area keeps its migrations in its own module and version range (see
-:class:`~mlvitals.store.migrations.base.Migration`); add a module's list to ``MIGRATIONS``.
-Never edit a migration that has shipped: append a new one.
+The store owns the foundation (the ingest envelope and serving tables); each server area
+keeps its own migrations in ``mlvitals/server/<area>/migrations.py``, in its own version
+range (see :class:`~mlvitals.store.migrations.base.Migration`), and the server passes them
+to :func:`~mlvitals.store.open_store`. Never edit a migration that has shipped: append a new one.
 """
 
 from __future__ import annotations
 
-from mlvitals.store.migrations import alerts, cost, foundation, pipelines, quality, serving
+from collections.abc import Iterable
+
+from mlvitals.store.migrations import foundation
 from mlvitals.store.migrations.base import Migration
 
-MIGRATIONS: list[Migration] = sorted(
-    [
-        *foundation.MIGRATIONS,
-        *serving.MIGRATIONS,
-        *quality.MIGRATIONS,
-        *pipelines.MIGRATIONS,
-        *cost.MIGRATIONS,
-        *alerts.MIGRATIONS,
-    ],
-    key=lambda m: m.version,
-)
+FOUNDATION: tuple[Migration, ...] = tuple(foundation.MIGRATIONS)
 
 MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
     version BIGINT PRIMARY KEY,
@@ -29,12 +22,14 @@ MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 
 
-def pending(applied: set[int]) -> list[Migration]:
-    """Migrations not yet applied, in version order (areas may be applied out of order)."""
-    versions = [m.version for m in MIGRATIONS]
+def pending(applied: set[int], extra: Iterable[Migration] = ()) -> list[Migration]:
+    """The foundation's and ``extra``'s migrations not yet applied, in version order (areas
+    may be applied out of order)."""
+    every = sorted([*FOUNDATION, *extra], key=lambda m: m.version)
+    versions = [m.version for m in every]
     if len(versions) != len(set(versions)):
         raise RuntimeError("two migrations share a version")
-    return [m for m in MIGRATIONS if m.version not in applied]
+    return [m for m in every if m.version not in applied]
 
 
-__all__ = ["MIGRATIONS", "MIGRATIONS_TABLE", "Migration", "pending"]
+__all__ = ["FOUNDATION", "MIGRATIONS_TABLE", "Migration", "pending"]

@@ -1,0 +1,1 @@
+"""Server side of alerts: evaluation loop, persistence, silences, notifications, API, page."""

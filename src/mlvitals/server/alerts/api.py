@@ -1,0 +1,166 @@
+"""Alerts API: current alerts and their history, rules, silences and acknowledgements.
+
+Reading needs the ``read`` scope; creating or ending silences and acknowledging alerts
+needs ``admin``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from mlvitals.alerts.durations import parse_duration
+from mlvitals.errors import BadRequest, NotFound
+from mlvitals.server.alerts.notify_log import load_deliveries
+from mlvitals.server.alerts.persistence import load_history
+from mlvitals.server.alerts.queries import current_alerts, rules_overview
+from mlvitals.server.alerts.rules_source import rules_source
+from mlvitals.server.alerts.silencing import (
+    acknowledge,
+    create_silence,
+    expire_silence,
+    list_silences,
+    parse_matchers,
+)
+from mlvitals.server.deps import require, state
+
+router: APIRouter = APIRouter(prefix="/api/v1", tags=["alerts"])
+READ = [Depends(require("read"))]
+ADMIN = [Depends(require("admin"))]
+
+
+class SilenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    matchers: list[str] = Field(
+        min_length=1, description="label matchers: name=value, name!=value, name=~re, name!~re"
+    )
+    starts_at: float | None = Field(None, description="Unix seconds (default: now)")
+    ends_at: float | None = Field(None, description="Unix seconds; or give 'duration'")
+    duration: str | None = Field(None, description="e.g. 2h, from starts_at")
+    comment: str = Field("", max_length=2000)
+    created_by: str = Field("", max_length=200)
+
+
+class AckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field("", max_length=2000)
+    by: str = Field("", max_length=200)
+
+
+@router.get("/alerts", dependencies=READ, summary="Current alerts: firing, pending, resolved")
+async def alerts(
+    request: Request,
+    alert_state: str | None = Query(None, alias="state", pattern="^(pending|firing|resolved)$"),
+) -> dict[str, Any]:
+    app = state(request)
+    items = await run_in_threadpool(current_alerts, app.store, app.clock(), alert_state)
+    return {"alerts": items}
+
+
+@router.get("/alerts/history", dependencies=READ, summary="State changes of alerts, newest first")
+async def history(
+    request: Request,
+    since: float | None = Query(None, description="Unix seconds"),
+    limit: int = Query(200, ge=1, le=5000),
+) -> dict[str, Any]:
+    app = state(request)
+    items = await run_in_threadpool(lambda: load_history(app.store, since=since, limit=limit))
+    return {"history": items}
+
+
+@router.get("/alerts/deliveries", dependencies=READ, summary="Notification attempts, newest first")
+async def deliveries(request: Request, limit: int = Query(100, ge=1, le=5000)) -> dict[str, Any]:
+    app = state(request)
+    items = await run_in_threadpool(lambda: load_deliveries(app.store, limit=limit))
+    return {"deliveries": items}
+
+
+@router.get("/alerts/{alert_id}", dependencies=READ, summary="One alert with its history")
+async def alert(request: Request, alert_id: str) -> dict[str, Any]:
+    app = state(request)
+
+    def load() -> dict[str, Any] | None:
+        found = [a for a in current_alerts(app.store, app.clock()) if a["id"] == alert_id]
+        past = load_history(app.store, alert_id=alert_id, limit=1000)
+        if not found and not past:
+            return None
+        return {"alert": found[0] if found else None, "history": past}
+
+    result = await run_in_threadpool(load)
+    if result is None:
+        raise NotFound(f"no alert with id {alert_id!r}")
+    return result
+
+
+@router.post("/alerts/{alert_id}/ack", dependencies=ADMIN, summary="Acknowledge an alert")
+async def ack(request: Request, alert_id: str, body: AckIn | None = None) -> dict[str, Any]:
+    app = state(request)
+    given = body or AckIn()
+    return await run_in_threadpool(
+        lambda: acknowledge(
+            app.store, alert_id, by=given.by, comment=given.comment, now=app.clock()
+        )
+    )
+
+
+@router.get("/rules", dependencies=READ, summary="Alert rules with their alerts and health")
+async def rules(request: Request) -> dict[str, Any]:
+    app = state(request)
+    ruleset = rules_source(app.settings.rules_file)()
+    items = await run_in_threadpool(rules_overview, app.store, ruleset)
+    return {"source": ruleset.source, "rules": items}
+
+
+@router.get(
+    "/silences", dependencies=READ, summary="Silences (active and pending; all with ?expired=true)"
+)
+async def silences(request: Request, expired: bool = False) -> dict[str, Any]:
+    app = state(request)
+    now = app.clock()
+    found = await run_in_threadpool(
+        lambda: list_silences(app.store, now=now, include_expired=expired)
+    )
+    return {"silences": [s.to_dict(now) for s in found]}
+
+
+@router.post("/silences", dependencies=ADMIN, status_code=201, summary="Create a silence")
+async def add_silence(request: Request, body: SilenceIn) -> dict[str, Any]:
+    app = state(request)
+    now = app.clock()
+    matchers = parse_matchers(body.matchers)
+    starts = body.starts_at if body.starts_at is not None else now
+    if (body.ends_at is None) == (body.duration is None):
+        raise BadRequest("give either 'ends_at' or 'duration' (e.g. 2h)")
+    if body.duration is not None:
+        try:
+            ends = starts + parse_duration(body.duration)
+        except ValueError as exc:
+            raise BadRequest(f"'duration': {exc}") from None
+    else:
+        assert body.ends_at is not None
+        ends = body.ends_at
+    silence = await run_in_threadpool(
+        lambda: create_silence(
+            app.store,
+            matchers,
+            starts,
+            ends,
+            created_by=body.created_by,
+            comment=body.comment,
+            now=now,
+        )
+    )
+    return silence.to_dict(now)
+
+
+@router.delete("/silences/{silence_id}", dependencies=ADMIN, summary="End a silence now")
+async def end_silence(request: Request, silence_id: str) -> dict[str, Any]:
+    app = state(request)
+    now = app.clock()
+    silence = await run_in_threadpool(expire_silence, app.store, silence_id, now)
+    return silence.to_dict(now)

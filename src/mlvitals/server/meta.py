@@ -1,0 +1,70 @@
+"""Health, Prometheus metrics, the store summary and the interactive API docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from mlvitals.errors import StoreError
+from mlvitals.server.deps import require, state
+from mlvitals.server.summary import store_summary
+
+router: APIRouter = APIRouter()
+
+
+@router.get("/healthz", summary="Liveness and store reachability (never needs a token)")
+async def healthz(request: Request) -> Response:
+    app = state(request)
+    try:
+        version = await run_in_threadpool(app.store.schema_version)
+    except StoreError as exc:
+        return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ok", "store": app.store.backend, "schema_version": version})
+
+
+@router.get("/metrics", dependencies=[Depends(require("read"))], summary="Prometheus metrics")
+async def metrics(request: Request) -> Response:
+    app = state(request)
+    return Response(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(
+    "/api/v1/summary",
+    dependencies=[Depends(require("read"))],
+    summary="What the store holds: records per kind and recent ingest",
+)
+async def summary(request: Request) -> dict[str, Any]:
+    app = state(request)
+    return await run_in_threadpool(store_summary, app.store, app.clock())
+
+
+def swagger_dir() -> Path:
+    """Swagger UI's assets, from the installed ``fastapi-offline`` package (OpenAPI 3.1 aware)."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+@router.get(
+    "/api/v1/openapi.json", dependencies=[Depends(require("read"))], include_in_schema=False
+)
+async def openapi(request: Request) -> dict[str, Any]:
+    schema: dict[str, Any] = request.app.openapi()
+    return schema
+
+
+@router.get("/api/v1/docs", dependencies=[Depends(require("read"))], include_in_schema=False)
+async def api_docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/api/v1/openapi.json",
+        title="mlvitals API",
+        swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger/swagger-ui.css",
+        swagger_favicon_url="/static/swagger/favicon.png",
+    )

@@ -1,0 +1,1 @@
+"""Server side of model pipelines: run records, queries, the runs API, pages and signals."""

@@ -1,0 +1,100 @@
+"""Serving API: services, their time series, instances and uptime probes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from mlvitals.errors import NotFound
+from mlvitals.server.deps import require, state
+from mlvitals.server.serving.prober import availability
+from mlvitals.server.serving.queries import (
+    SeriesQuery,
+    instance_series,
+    instances,
+    services_health,
+    serving_series,
+    serving_total,
+)
+from mlvitals.server.timerange import time_range
+
+router: APIRouter = APIRouter(
+    prefix="/api/v1", dependencies=[Depends(require("read"))], tags=["serving"]
+)
+
+START = Query(None, description="Unix seconds, 'now' or 'now-6h' (default: end - 1h)")
+END = Query(None, description="Unix seconds or 'now' (default: now)")
+STEP = Query(None, description="seconds or a duration like 5m (default: about 120 points)")
+
+
+@router.get("/services", summary="Every service with its health over the last 5 minutes")
+async def list_services(request: Request) -> list[dict[str, Any]]:
+    app = state(request)
+    return await run_in_threadpool(
+        services_health, app.store, app.clock(), down_after=app.settings.down_after
+    )
+
+
+@router.get("/services/{service}/series", summary="Calls, errors, latency, CPU, memory, GPU")
+async def service_series(
+    request: Request,
+    service: str,
+    start: str | None = START,
+    end: str | None = END,
+    step: str | None = STEP,
+    version: str | None = None,
+    operation: str | None = None,
+    instance: str | None = None,
+    group_by: str = Query("", description="comma-separated: version, operation, instance"),
+) -> dict[str, Any]:
+    app = state(request)
+    tr = time_range(start, end, step, app.clock())
+    groups = tuple(g.strip() for g in group_by.split(",") if g.strip())
+    q = SeriesQuery(service, tr.start, tr.end, tr.step, version, operation, instance, groups)
+    series = await run_in_threadpool(serving_series, app.store, q)
+    total = await run_in_threadpool(serving_total, app.store, q)
+    if not series and not await _known(request, service):
+        raise NotFound(f"no data for service {service!r}")
+    return {"start": tr.start, "end": tr.end, "step": tr.step, "total": total, "series": series}
+
+
+@router.get("/services/{service}/instances", summary="Instances, liveness and resources")
+async def service_instances(
+    request: Request,
+    service: str,
+    start: str | None = START,
+    end: str | None = END,
+    step: str | None = STEP,
+) -> dict[str, Any]:
+    app = state(request)
+    tr = time_range(start, end, step, app.clock())
+    listed = await run_in_threadpool(
+        instances, app.store, service, app.clock(), down_after=app.settings.down_after
+    )
+    if not listed:
+        raise NotFound(f"no data for service {service!r}")
+    resources = await run_in_threadpool(
+        instance_series, app.store, service, tr.start, tr.end, tr.step
+    )
+    return {"instances": listed, "resources": resources, "step": tr.step}
+
+
+@router.get("/probes", summary="Uptime probes: availability and latest result per target")
+async def probes(
+    request: Request, start: str | None = START, end: str | None = END
+) -> list[dict[str, Any]]:
+    app = state(request)
+    tr = time_range(start, end, None, app.clock(), default=86400.0)
+    return await run_in_threadpool(availability, app.store, tr.start, tr.end)
+
+
+async def _known(request: Request, service: str) -> bool:
+    app = state(request)
+    rows = await run_in_threadpool(
+        app.store.fetch,
+        "SELECT 1 AS x FROM serving_windows WHERE service = ? LIMIT 1",
+        (service,),
+    )
+    return bool(rows)

@@ -1,0 +1,21 @@
+"""The serving area: model-service windows and instance samples, their API, pages and signals."""
+
+from mlvitals.server.area import Area
+from mlvitals.server.serving import api, pages, records
+from mlvitals.server.serving.liveness import absence_signal, availability_signal
+from mlvitals.server.serving.migrations import MIGRATIONS
+from mlvitals.server.serving.signals import burn_rate_signal, serving_signal
+
+AREA = Area(
+    name="serving",
+    record_kinds=records.KINDS,
+    migrations=tuple(MIGRATIONS),
+    api=(api.router,),
+    pages=(pages.router,),
+    signals={
+        "serving": serving_signal,
+        "absence": absence_signal,
+        "availability": availability_signal,
+        "burn_rate": burn_rate_signal,
+    },
+)

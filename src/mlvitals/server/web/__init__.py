@@ -1,0 +1,1 @@
+"""Shared web plumbing of the dashboard: layout, rendering, login, access, units, assets."""
