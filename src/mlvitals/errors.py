@@ -4,6 +4,7 @@
 
     MlvitalsError                 root; every error mlvitals raises on purpose
     ├── ConfigError               a setting, flag, token file or rule file is wrong   (exit 2)
+    │   └── DurationError         not a duration like 30s or 1h30m (also a ValueError)
     ├── InputError                data or a file given by the user cannot be used     (exit 2)
     │   └── SchemaError           data does not match the schema it must follow
     ├── StoreError                the database failed or is unreachable               (exit 3)
@@ -40,6 +41,11 @@ class ConfigError(MlvitalsError):
     """A setting, CLI flag, token file or rule file is invalid."""
 
     exit_code = 2
+
+
+class DurationError(ConfigError, ValueError):
+    """A value is not a duration (see :mod:`mlvitals.durations`); also a ``ValueError`` so
+    that code parsing any kind of value can catch it with the rest."""
 
 
 class InputError(MlvitalsError):

@@ -6,10 +6,10 @@ import doctest
 import importlib
 import pkgutil
 
-import mlvitals.server.alerts
 import pytest
 
 import mlvitals.alerts
+import mlvitals.server.alerts
 
 
 def _modules() -> list[str]:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mlvitals.errors import ConfigError
 from mlvitals.pipelines.baselines import learn_band, step_anomalies
-from mlvitals.pipelines.config import PipelineConfig, load_configs, parse_duration
+from mlvitals.pipelines.config import PipelineConfig, load_configs
 from mlvitals.pipelines.schedule import (
     RunTiming,
     adherence,
@@ -146,16 +146,6 @@ def test_step_anomalies_against_good_history() -> None:
 
 
 def test_durations_and_yaml(tmp_path: Path) -> None:
-    assert [parse_duration(v) for v in ("90", "90s", "15m", "1h30m", "2d", 5)] == [
-        90,
-        90,
-        900,
-        5400,
-        172800,
-        5,
-    ]
-    with pytest.raises(ConfigError, match="not a duration"):
-        parse_duration("soon")
     f = tmp_path / "pipelines.yaml"
     f.write_text(
         "pipelines:\n"

@@ -13,13 +13,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from mlvitals.alerts.durations import format_duration
 from mlvitals.alerts.rules import (
     AvailabilitySpec,
     BurnRateSpec,
     Rule,
     ServingSpec,
 )
+from mlvitals.durations import format_duration
 
 SLO_PERIOD = 30 * 86400.0
 

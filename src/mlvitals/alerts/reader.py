@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Set
 from typing import Any, TypeVar
 
-from mlvitals.alerts.durations import parse_duration
 from mlvitals.alerts.labels import LABEL_NAME
+from mlvitals.durations import parse_duration
 
 T = TypeVar("T")
 
@@ -90,11 +90,7 @@ class Reader:
         return value
 
     def duration(self, name: str, required: bool = False, positive: bool = False) -> float | None:
-        value = self.convert(name, parse_duration, required)
-        if value is not None and positive and value <= 0:
-            self.error(name, "must be a positive duration")
-            return None
-        return value
+        return self.convert(name, lambda raw: parse_duration(raw, positive=positive), required)
 
     def flag(self, name: str) -> bool | None:
         raw = self._get(name, False)

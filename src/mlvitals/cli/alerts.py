@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import click
 
-from mlvitals.cli.options import setting_options, settings_from
+from mlvitals.cli.options import Duration, setting_options, settings_from
 from mlvitals.errors import ConfigError, MlvitalsError, NotFound
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -124,7 +124,6 @@ class _Source:
         if self.server is not None:
             created: dict[str, Any] = self.server.call("POST", "/api/v1/silences", body)
             return created
-        from mlvitals.alerts.durations import parse_duration
         from mlvitals.server.alerts.silencing import create_silence, parse_matchers
 
         now = time.time()
@@ -133,7 +132,7 @@ class _Source:
             self.store,
             parse_matchers(body["matchers"]),
             starts,
-            starts + parse_duration(body["duration"]),
+            starts + float(body["duration"]),
             created_by=body["created_by"],
             comment=body["comment"],
             now=now,
@@ -236,14 +235,20 @@ def alerts(ctx: click.Context, /, state: str | None, as_json: bool, **options: A
     required=True,
     help="name=value, name!=value, name=~regex or name!~regex; repeat to combine.",
 )
-@click.option("--duration", default="2h", show_default=True, help="How long, e.g. 30m, 2h, 1d.")
+@click.option(
+    "--duration",
+    type=Duration(positive=True),
+    default="2h",
+    show_default=True,
+    help="How long, e.g. 30m, 2h, 1d.",
+)
 @click.option("--comment", default="", help="Why (shown with the silence).")
 @click.option("--by", "created_by", default=None, help="Who (default: the login name).")
 @click.option("--json", "as_json", is_flag=True)
 @_source_options
 def silence(
     matchers: tuple[str, ...],
-    duration: str,
+    duration: float,
     comment: str,
     created_by: str | None,
     as_json: bool,
@@ -252,7 +257,7 @@ def silence(
     """Silence alerts matching every --matcher, from now for --duration."""
     body = {
         "matchers": list(matchers),
-        "duration": duration,
+        "duration": str(duration),  # seconds, exact as text
         "comment": comment,
         "created_by": created_by if created_by is not None else getpass.getuser(),
     }

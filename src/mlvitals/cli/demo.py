@@ -15,7 +15,7 @@ from typing import Any
 import click
 import uvicorn
 
-from mlvitals.cli.options import setting_options, settings_from
+from mlvitals.cli.options import Duration, setting_options, settings_from
 
 
 class _DemoServer(uvicorn.Server):
@@ -47,9 +47,9 @@ class _DemoServer(uvicorn.Server):
 @setting_options("host", "port")
 @click.option(
     "--duration",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Duration(positive=True),
     default=None,
-    help="Stop by itself after this many seconds (default: run until Ctrl-C).",
+    help="Stop by itself after this long, e.g. 600 or 10m (default: run until Ctrl-C).",
 )
 @click.option(
     "--dir",

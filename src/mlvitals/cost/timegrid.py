@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+
+from mlvitals.durations import parse_duration
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -86,13 +87,9 @@ def grid_cell(t: float, cuts: Iterable[float] = ()) -> tuple[float, float]:
     return lo, hi
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
-_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": HOUR, "d": DAY}
-
-
 def parse_when(text: str, now: float) -> float:
     """Unix seconds, an ISO date or time (UTC when no zone is given), ``now`` or
-    ``now-30d``; raises ``ValueError`` with what is accepted.
+    ``now-<duration>`` (``now-30d``, ``now-1w``); raises ``ValueError`` with what is accepted.
 
     >>> parse_when("2026-11-01", 0.0), parse_when("now-1d", 90000.0), parse_when("12.5", 0.0)
     (1793491200.0, 3600.0, 12.5)
@@ -101,9 +98,7 @@ def parse_when(text: str, now: float) -> float:
     if text == "now":
         return now
     if text.startswith("now-"):
-        m = _DURATION.fullmatch(text[4:].strip())
-        if m:
-            return now - float(m.group(1)) * _UNIT_SECONDS[m.group(2) or "s"]
+        return now - parse_duration(text[4:])
     else:
         try:
             value = float(text)

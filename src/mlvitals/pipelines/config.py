@@ -12,36 +12,27 @@ Declared in code (:class:`PipelineConfig`, sent as a ``pipeline`` record) or in 
 
 >>> PipelineConfig("etl", schedule="*/5 * * * *", grace_seconds=60).to_wire(0.0)["schedule"]
 '*/5 * * * *'
->>> parse_duration("1h30m")
-5400.0
+
+Durations are seconds or durations like ``15m`` or ``1h30m`` (see :mod:`mlvitals.durations`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mlvitals.errors import ConfigError
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+from mlvitals.durations import parse_duration
+from mlvitals.errors import ConfigError, DurationError
 
 
-def parse_duration(value: str | float | int) -> float:
-    """Seconds from ``90``, ``"90s"``, ``"15m"``, ``"1h30m"`` or ``"2d"``."""
-    if isinstance(value, int | float):
-        return float(value)
-    text = value.strip().lower().replace(" ", "")
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ConfigError(f"not a duration: {value!r}; write e.g. 90s, 15m, 1h30m or 2d")
-    return sum(float(n) * _UNITS[u] for n, u in parts)
+def _duration(item: dict[str, Any], key: str, default: float, *, positive: bool) -> float:
+    try:
+        return parse_duration(item.get(key, default), positive=positive)
+    except DurationError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +110,11 @@ def load_configs(path: str | Path) -> list[PipelineConfig]:
                     name=item["name"],
                     schedule=item.get("schedule"),
                     timezone=item.get("timezone", "UTC"),
-                    grace_seconds=parse_duration(item.get("grace", 300)),
+                    grace_seconds=_duration(item, "grace", 300, positive=False),
                     max_duration_seconds=(
                         None
                         if item.get("max_duration") is None
-                        else parse_duration(item["max_duration"])
+                        else _duration(item, "max_duration", 0, positive=True)
                     ),
                     history=int(item.get("history", 20)),
                 )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from mlvitals.errors import BadRequest
+from mlvitals import durations
+from mlvitals.errors import BadRequest, DurationError
 
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _NICE_STEPS = (10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400)
 RANGES = {
     "15m": 900.0,
@@ -20,11 +19,11 @@ RANGES = {
 
 
 def parse_duration(text: str, name: str) -> float:
-    """``"90"``, ``"15m"``, ``"6h"``, ``"30d"`` to seconds."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
-    if not m:
-        raise BadRequest(f"'{name}' must be seconds or a duration like 15m, 6h, 30d; got {text!r}")
-    return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+    """``"90"``, ``"15m"``, ``"1h30m"``, ``"1w"`` to seconds (see :mod:`mlvitals.durations`)."""
+    try:
+        return durations.parse_duration(text)
+    except DurationError as exc:
+        raise BadRequest(f"'{name}': {exc}") from None
 
 
 def parse_time(text: str, name: str, now: float) -> float:

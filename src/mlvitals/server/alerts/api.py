@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlvitals.alerts.durations import parse_duration
+from mlvitals.durations import parse_duration
 from mlvitals.errors import BadRequest, NotFound
 from mlvitals.server.alerts.notify_log import load_deliveries
 from mlvitals.server.alerts.persistence import load_history

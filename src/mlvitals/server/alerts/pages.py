@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mlvitals.alerts.durations import format_duration
+from mlvitals.durations import format_duration
 from mlvitals.server.alerts.queries import alerts_overview
 from mlvitals.server.alerts.rules_source import rules_source
 from mlvitals.server.deps import AppState

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlvitals.alerts.durations import format_duration
 from mlvitals.alerts.rules import BurnRateSpec, Rule, Selector, ServingSpec
 from mlvitals.alerts.state import Sample
+from mlvitals.durations import format_duration
 from mlvitals.server.alerts.signal import selector_labels
 from mlvitals.server.serving.queries import SeriesQuery, serving_series, serving_total
 from mlvitals.store import Store
