@@ -219,7 +219,7 @@ def test_token_user_agent_and_query() -> None:
 
 
 def test_bad_arguments_name_what_is_wrong() -> None:
-    with pytest.raises(ValueError, match="must be an http:// or https:// URL, got 'localhost:8'"):
+    with pytest.raises(ConfigError, match="must be an http:// or https:// URL, got 'localhost:8'"):
         Client("localhost:8")
     with pytest.raises(ValueError, match="attempts must be at least 1, got 0"):
         RetryPolicy(attempts=0)

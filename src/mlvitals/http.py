@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlvitals.errors import RequestError
+from mlvitals.errors import ConfigError, RequestError
 
 _ERROR_BODY_CHARS = 4096
 
@@ -204,7 +204,7 @@ class Client:
         rng: Callable[[], float] = random.random,
     ) -> None:
         if not server.startswith(("http://", "https://")):
-            raise ValueError(f"the server must be an http:// or https:// URL, got {server!r}")
+            raise ConfigError(f"the server must be an http:// or https:// URL, got {server!r}")
         self.server = server.rstrip("/")
         self.token = token
         self.timeout = timeout
