@@ -9,15 +9,18 @@
     │   └── SchemaError           data does not match the schema it must follow
     ├── StoreError                the database failed or is unreachable               (exit 3)
     │   └── MigrationError        the database schema cannot be brought up to date
-    └── HTTPError                 an API error with an HTTP status
-        ├── BadRequest            400: malformed body, bad parameter
-        ├── Unauthorized          401: no or unknown bearer token
-        ├── Forbidden             403: the token lacks the scope
-        ├── NotFound              404
-        └── PayloadTooLarge       413: the body is over the configured limit
+    ├── HTTPError                 an API error with an HTTP status
+    │   ├── BadRequest            400: malformed body, bad parameter
+    │   ├── Unauthorized          401: no or unknown bearer token
+    │   ├── Forbidden             403: the token lacks the scope
+    │   ├── NotFound              404
+    │   └── PayloadTooLarge       413: the body is over the configured limit
+    └── RequestError              a call to a server got no answer or an error status (exit 4)
 
 CLI commands turn any ``MlvitalsError`` into one line on stderr and its ``exit_code``;
 the server turns an ``HTTPError`` into a JSON reply ``{"error": message}`` with its ``status``.
+``RequestError`` is the other side: what a client of a server (``mlvitals.http``) raises after
+its retries, with the status it got (``None`` when the server could not be reached).
 Messages say what was wrong and, where there is one, what to do about it.
 """
 
@@ -99,6 +102,29 @@ class PayloadTooLarge(HTTPError):
     status = 413
 
 
+class RequestError(MlvitalsError):
+    """A call to a server failed after its retries: no answer, or an error status.
+
+    ``status`` is ``None`` when no answer came (refused, reset, timed out): the network or
+    the server is down, not a setting. Not an ``HTTPError``: the server that raised it
+    must not pass another server's status on as its own.
+
+    >>> e = RequestError("cannot reach the server at http://127.0.0.1:9: refused", url="")
+    >>> e.status is None, e.exit_code
+    (True, 4)
+    """
+
+    exit_code = 4
+
+    def __init__(
+        self, message: str, *, url: str, status: int | None = None, attempts: int = 1
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.attempts = attempts
+
+
 __all__ = [
     "BadRequest",
     "ConfigError",
@@ -109,6 +135,7 @@ __all__ = [
     "MlvitalsError",
     "NotFound",
     "PayloadTooLarge",
+    "RequestError",
     "SchemaError",
     "StoreError",
     "Unauthorized",

@@ -178,4 +178,4 @@ def test_http_sink_script_run_and_the_cli(server: ServerProcess, tmp_path: Path)
     )
     assert same.exit_code == 0 and same.output.strip() == "no differences"
     denied = cli.invoke(main, ["runs", "--server", server.url])
-    assert denied.exit_code == 1 and "401" in denied.output
+    assert denied.exit_code == 4 and "answered HTTP 401" in denied.output

@@ -108,7 +108,7 @@ def test_cli_check_sends_the_result_and_keeps_its_exit_codes(
     assert body["history"][0]["bytes"] == cur.stat().st_size
     assert body["check"]["data_name"] == str(ref)
 
-    # A token without the ingest scope, a dead server, or a missing --dataset: exit 2.
+    # A token without the ingest scope or a dead server: exit 4; a missing --dataset: exit 2.
     refused = _mlvitals(
         "check",
         str(cur),
@@ -121,10 +121,10 @@ def test_cli_check_sends_the_result_and_keeps_its_exit_codes(
         "--dataset",
         "features",
     )
-    assert refused.exit_code == 2 and "HTTP 403" in refused.output
+    assert refused.exit_code == 4 and "HTTP 403" in refused.output
     dead = _mlvitals(
         "check", str(cur), "-r", str(ref), "--server", "http://127.0.0.1:9", "--dataset", "features"
     )
-    assert dead.exit_code == 2 and "cannot reach the server" in dead.output
+    assert dead.exit_code == 4 and "cannot reach the server at http://127.0.0.1:9" in dead.output
     unnamed = _mlvitals("check", str(cur), "-r", str(ref), "--server", server.url)
     assert unnamed.exit_code == 2 and "--server needs --dataset NAME" in unnamed.output

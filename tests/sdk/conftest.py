@@ -6,7 +6,7 @@ import gzip
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -103,7 +103,8 @@ def free_port() -> int:
 class Receiver:
     """A real HTTP server that plays an ingest endpoint: stores decoded batches.
 
-    ``statuses`` is a queue of status codes to answer with first (then 200).
+    ``statuses`` is a queue of status codes to answer with first (then 200);
+    ``fails(batch)`` True answers 500 to that batch, every time.
     """
 
     def __init__(self, port: int | None = None) -> None:
@@ -113,6 +114,7 @@ class Receiver:
         self.requests: list[dict[str, Any]] = []
         self.statuses: list[int] = []
         self.retry_after: str | None = None
+        self.fails: Callable[[dict[str, Any]], bool] = lambda batch: False
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -128,8 +130,11 @@ class Receiver:
                         {"path": self.path, "headers": dict(self.headers), "body": body}
                     )
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    batch = json.loads(gzip.decompress(body))
+                    if status == 200 and receiver.fails(batch):
+                        status = 500
                     if status == 200:
-                        receiver.batches.append(json.loads(gzip.decompress(body)))
+                        receiver.batches.append(batch)
                 self.send_response(status)
                 if status in (429, 503) and receiver.retry_after:
                     self.send_header("Retry-After", receiver.retry_after)

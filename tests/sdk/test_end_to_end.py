@@ -108,5 +108,5 @@ def test_a_wrong_token_is_refused_not_retried(
     m.track("predict")(lambda: None)()
     assert m.flush(10)  # refused counts as done: retrying cannot help
     m.close(5)
-    assert "with 401" in caplog.text
+    assert "answered HTTP 401" in caplog.text and "refused by the server" in caplog.text
     assert store.fetch("SELECT COUNT(*) AS n FROM serving_windows")[0]["n"] == 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import socket
 import time
 import uuid
 from typing import Any
@@ -74,9 +77,10 @@ def test_4xx_is_not_retried_and_the_batch_is_counted_as_rejected(
     t.send(records(4))
     assert t.flush(5)
     assert len(receiver.requests) == 2  # the refused batch once, then the next batch
-    assert t.rejected == 2 and t.sent == 2
-    assert "refused a batch of 2 records with 400" in caplog.text
-    assert '{"error":"nope"}' in caplog.text
+    assert t.rejected == 2 and t.sent == 2 and t.dropped == 2
+    assert "dropped 2 records (refused by the server: 2)" in caplog.text
+    assert "answered HTTP 400: nope" in caplog.text
+    assert caplog.records[-1].levelname == "ERROR"
     t.close(1)
 
 
@@ -201,3 +205,79 @@ def test_monitor_with_the_server_away_drops_the_oldest_then_recovers() -> None:
     finally:
         m.close(1)
         receiver.stop()
+
+
+def poisoned(batch: dict[str, Any]) -> bool:
+    return any(r.get("poison") for r in batch["records"])
+
+
+def test_a_batch_the_server_fails_forever_is_dropped_and_newer_records_still_ship(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.fails = poisoned
+    t = fast(receiver.url, batch_size=2, attempts=3)
+    try:
+        t.send([{"kind": "test", "n": -1, "poison": True}, {"kind": "test", "n": -2}])
+        t.send(records(4))
+        wait_until(lambda: len(receiver.records) == 4)
+        assert [r["n"] for r in receiver.records] == [0, 1, 2, 3]
+        assert t.flush(5)
+        tries = [r for r in receiver.requests if poisoned(json.loads(gzip.decompress(r["body"])))]
+        assert len(tries) == 3  # bounded: the poisoned batch was tried three times in all
+        assert t.failed == 2 and t.dropped == 2 and t.sent == 4
+        assert "dropped 2 records" in caplog.text and "HTTP 500" in caplog.text
+    finally:
+        t.close(1)
+
+
+def test_close_returns_within_its_timeout_when_the_server_never_answers() -> None:
+    with socket.socket() as silent:  # the kernel accepts connections; nobody ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        t = HttpTransport(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=60.0)
+        t.send(records(3))
+        wait_until(lambda: t._in_flight == 3)
+        started = time.monotonic()
+        assert not t.close(timeout=1.0)
+        elapsed = time.monotonic() - started
+    # A reply would take the request's 60 s timeout; close must give up at its own 1 s.
+    assert 0.9 <= elapsed < 1.5
+
+
+def test_monitor_close_returns_within_its_timeout_when_the_server_never_answers() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        m = Monitor("svc", server=f"http://127.0.0.1:{silent.getsockname()[1]}", nvml=False)
+        m.track("predict")(lambda: None)()
+        m.flush(0.1)
+        started = time.monotonic()
+        assert not m.close(timeout=1.0)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.5
+
+
+def test_drops_are_logged_at_most_once_per_interval_with_their_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock(0.0)
+    t = fast(f"http://127.0.0.1:{free_port()}", max_buffer=5, batch_size=5, clock=clock)
+    try:
+        t.send(records(5))
+        wait_until(lambda: t._in_flight == 5)
+        for _ in range(30):  # the buffer keeps the newest 5 of 180 records
+            t.send(records(6))
+        t.send(records(5))
+        drops = [r for r in caplog.records if "dropped" in r.getMessage()]
+        assert len(drops) == 1 and "buffer full" in drops[0].getMessage()
+        clock.advance(61)
+        t.send(records(1))
+        drops = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+        assert len(drops) == 2
+        assert t.dropped == (180 - 5) + 5 + 1
+        # The second line counts every drop since the first one was logged.
+        first = int(drops[0].split("dropped ")[1].split()[0])
+        second = int(drops[1].split("dropped ")[1].split()[0])
+        assert first + second == t.dropped
+    finally:
+        t.close(0)

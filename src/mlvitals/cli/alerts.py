@@ -17,9 +17,7 @@ from __future__ import annotations
 import getpass
 import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +26,8 @@ from typing import Any, TypeVar
 import click
 
 from mlvitals.cli.options import Duration, setting_options, settings_from
-from mlvitals.errors import ConfigError, MlvitalsError, NotFound
+from mlvitals.errors import ConfigError
+from mlvitals.http import Client
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,34 +43,15 @@ def _source_options(fn: F) -> F:
 
 
 class _Server:
-    """The alerts API of a running server."""
+    """The alerts API of a running server (retries: :mod:`mlvitals.http`)."""
 
     def __init__(self, url: str, token: str | None) -> None:
-        self.url = url.rstrip("/")
+        self.client = Client(url, token, user_agent="mlvitals-cli")
+        self.url = self.client.server
         self.token = token
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.url + path, data, headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            try:
-                message = json.loads(exc.read()).get("error", exc.reason)
-            except (ValueError, AttributeError):
-                message = exc.reason
-            if exc.code == 404:
-                raise NotFound(str(message)) from None
-            raise MlvitalsError(f"{self.url}{path}: HTTP {exc.code}: {message}") from None
-        except OSError as exc:
-            raise MlvitalsError(f"cannot reach the server at {self.url}: {exc}") from None
+        return self.client.call(method, path, body)
 
 
 class _Source:

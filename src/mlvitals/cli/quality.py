@@ -1,8 +1,8 @@
 """``mlvitals profile``, ``mlvitals check`` and ``mlvitals schema infer``.
 
 Exit codes: 0 when every check passes, 1 when a check fails or the dataset drifts, 2 when the
-command or its inputs cannot be used (the message names the file or column), or when the
-result could not be sent to ``--server``.
+command or its inputs cannot be used (the message names the file or column) or the server
+refused the record, 4 when ``--server`` could not be reached or answered with an error.
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ def _check_target(server: str | None, dataset: str | None) -> None:
 
 
 def _send(server: str, token: str | None, record: dict[str, Any]) -> None:
-    """POST one record; raise ``ConfigError`` (exit 2) when it was not stored."""
+    """POST one record; raise ``ConfigError`` (exit 2) when the server refused it,
+    ``RequestError`` (exit 4) when the server could not be reached or answered an error."""
     from mlvitals.sdk.quality import post_records
 
     post_records(server, token, [record])

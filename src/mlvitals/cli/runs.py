@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,40 +21,24 @@ from typing import Any, TypeVar
 import click
 
 from mlvitals.cli.options import setting_options, settings_from
-from mlvitals.errors import ConfigError, InputError, MlvitalsError, NotFound, StoreError
+from mlvitals.errors import ConfigError, InputError, NotFound, StoreError
+from mlvitals.http import Client
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ServerSource:
-    """Reads the HTTP API with an optional bearer token."""
+    """Reads the HTTP API with an optional bearer token (retries: :mod:`mlvitals.http`)."""
 
     def __init__(self, url: str, token: str | None) -> None:
-        self.url = url.rstrip("/")
+        self.client = Client(url, token, user_agent="mlvitals-cli")
+        self.url = self.client.server
         self.token = token
 
     def _request(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.url + path, data=data, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            try:
-                message = json.loads(exc.read()).get("error", exc.reason)
-            except ValueError:
-                message = exc.reason
-            if exc.code == 404:
-                raise NotFound(str(message)) from None
-            raise MlvitalsError(f"{self.url}{path}: HTTP {exc.code}: {message}") from None
-        except OSError as exc:
-            raise MlvitalsError(f"cannot reach the server at {self.url}: {exc}") from None
+        if body is None:
+            return self.client.get(path)
+        return self.client.post(path, body, idempotent=True)  # only ingest, with a batch id
 
     def runs(self, pipeline: str | None, state: str | None, limit: int) -> list[dict[str, Any]]:
         query = {"limit": str(limit)} | ({"state": state} if state else {})

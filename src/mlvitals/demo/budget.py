@@ -16,13 +16,14 @@ run ends the forecast is well below 90 % of the limit; after it, at about 95 %.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 
-import httpx
-
 from mlvitals.cost import CostConfig, RunUsage, run_lines
 from mlvitals.cost.budgets import period_bounds
+from mlvitals.errors import RequestError
+from mlvitals.http import Client
 
 NAME = "retraining-daily"
 # Of the limit that the forecast reaches once the day's retraining is done: over the demo
@@ -48,7 +49,7 @@ def limit_for(spent: float, planned: float, day_fraction: float, share: float = 
 
 
 def set_retraining_budget(
-    client: httpx.Client,
+    client: Client,
     pipeline: str,
     planned: Sequence[RunUsage],
     config: CostConfig,
@@ -57,13 +58,11 @@ def set_retraining_budget(
     """PUT the daily budget of ``pipeline`` (see the module docstring); returns its limit."""
     start, end = period_bounds("daily", judged_at)
     spent = 0.0  # also when the day has not begun yet (the runs end after midnight)
-    reply = client.get(
-        "/api/v1/cost", params={"start": start, "pipeline": pipeline, "group_by": "pipeline"}
-    )
-    if reply.status_code == 200:
-        spent = float(reply.json()["total"])
+    with contextlib.suppress(RequestError):
+        query = {"start": str(start), "pipeline": pipeline, "group_by": "pipeline"}
+        spent = float(client.get("/api/v1/cost", query)["total"])
     planned_cost = run_lines(planned, config, start=start, end=end).amount
     limit = limit_for(spent, planned_cost, (judged_at - start) / (end - start))
     body = {"limit": round(limit, 6), "period": "daily", "scope": "pipeline", "subject": pipeline}
-    client.put(f"/api/v1/cost/budgets/{NAME}", json=body).raise_for_status()
+    client.put(f"/api/v1/cost/budgets/{NAME}", body)
     return limit

@@ -18,7 +18,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 
 from mlvitals.cost import load_config
@@ -33,6 +32,7 @@ from mlvitals.demo.scheduler import DRIFT, FEW_ROWS, LATE, FeatureScheduler
 from mlvitals.demo.sim import SimMeter
 from mlvitals.demo.timeline import AlertWatcher, Timeline
 from mlvitals.demo.timing import Timing
+from mlvitals.http import Client
 from mlvitals.pipelines import Environment, HttpSink, RunTracker, capture_environment
 from mlvitals.sdk.transport import HttpTransport
 
@@ -149,20 +149,20 @@ class Demo:
         """Send the serving history, plan the timeline, set the retraining budget for it,
         and attach the replicas' monitors; returns the plan and the budget's limit."""
         t = self.timing
-        with httpx.Client(base_url=self.server_url, timeout=60) as client:
-            # The serving history goes first (building and storing it is the demo's busiest
-            # moment); the replicas' monitors take over where it ends. Newest first: while
-            # it is stored, the service never looks silent to the alert rules.
-            for batch in reversed(backfill(time.time(), t.history_hours)):
-                client.post("/api/v1/ingest", json=envelope(batch)).raise_for_status()
-            plan = Plan(time.time() + t.clean, t)
-            limit = budget.set_retraining_budget(
-                client,
-                training.TRAIN,
-                plan.retraining.usages(),
-                load_config(self.files.rate_card),
-                plan.retraining.rerun_ends,
-            )
+        client = Client(self.server_url, timeout=60, user_agent="mlvitals-demo")
+        # The serving history goes first (building and storing it is the demo's busiest
+        # moment); the replicas' monitors take over where it ends. Newest first: while
+        # it is stored, the service never looks silent to the alert rules.
+        for batch in reversed(backfill(time.time(), t.history_hours)):
+            client.post("/api/v1/ingest", envelope(batch), idempotent=True)
+        plan = Plan(time.time() + t.clean, t)
+        limit = budget.set_retraining_budget(
+            client,
+            training.TRAIN,
+            plan.retraining.usages(),
+            load_config(self.files.rate_card),
+            plan.retraining.rerun_ends,
+        )
         fleet.instrument(self.server_url, t.sdk_window)
         return plan, limit
 

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+from mlvitals.errors import RequestError
+from mlvitals.http import Client, RetryPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +114,15 @@ class AlertWatcher:
 
     def _run(self) -> None:
         since = self._timeline.started
-        with httpx.Client(base_url=self._server, timeout=5) as client:
-            while not self._stop.wait(self._interval):
-                try:
-                    reply = client.get("/api/v1/alerts/history", params={"since": since})
-                    changes = reply.json()["history"] if reply.status_code == 200 else []
-                except (httpx.HTTPError, ValueError, KeyError):
-                    continue  # the server is starting or stopping
-                for change in sorted(changes, key=lambda c: c["time"]):
-                    key = (change["id"], change["to"], change["time"])
-                    if change["to"] in ("firing", "resolved") and key not in self._seen:
-                        self._seen.add(key)
-                        self._timeline.alert(change)
+        # One try per poll: the next poll is the retry.
+        client = Client(self._server, timeout=5, retry=RetryPolicy(attempts=1))
+        while not self._stop.wait(self._interval):
+            try:
+                changes = client.get("/api/v1/alerts/history", {"since": str(since)})["history"]
+            except (RequestError, TypeError, KeyError):
+                continue  # the server is starting or stopping
+            for change in sorted(changes, key=lambda c: c["time"]):
+                key = (change["id"], change["to"], change["time"])
+                if change["to"] in ("firing", "resolved") and key not in self._seen:
+                    self._seen.add(key)
+                    self._timeline.alert(change)

@@ -15,10 +15,12 @@ import gzip
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 import uuid
+from collections.abc import Callable
 from typing import Any
+
+from mlvitals.errors import RequestError
+from mlvitals.http import Client, RetryPolicy
 
 log = logging.getLogger("mlvitals.pipelines")
 
@@ -28,8 +30,9 @@ DEFAULT_SERVER = "http://127.0.0.1:8765"
 class HttpSink:
     """POST records as gzip JSON batches ``{"batch_id", "records"}`` with a bearer token.
 
-    ``sent`` and ``dropped`` count records; ``retries`` extra attempts follow a failure
-    after ``backoff``, ``2 * backoff``, ... seconds. A 4xx answer is not retried.
+    ``sent`` and ``dropped`` count records. No answer, 429 and 5xx get ``retries`` more
+    tries, ``backoff``, ``2 * backoff``, ... seconds apart (with jitter, honouring
+    ``Retry-After``); any other 4xx is not retried.
     """
 
     def __init__(
@@ -40,8 +43,19 @@ class HttpSink:
         timeout: float = 10.0,
         retries: int = 3,
         backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.url = server.rstrip("/") + "/api/v1/ingest"
+        if retries < 0:
+            raise ValueError(f"retries must be 0 or more, got {retries}")
+        self.client = Client(
+            server,
+            token,
+            timeout=timeout,
+            retry=RetryPolicy(attempts=retries + 1, backoff=backoff),
+            user_agent="mlvitals-pipelines",
+            sleep=sleep,
+        )
+        self.url = self.client.url("/api/v1/ingest")
         self.token = token
         self.timeout = timeout
         self.retries = retries
@@ -54,34 +68,28 @@ class HttpSink:
 
     def send(self, records: list[dict[str, Any]]) -> bool:
         """Send one batch; ``True`` when the server stored or already had it."""
-        # One batch id for all attempts: a retry after a lost answer is a no-op server-side.
+        # One batch id for all tries: a retry after a lost answer is a no-op server-side.
         body = json.dumps(
             {"batch_id": str(uuid.uuid4()), "records": records}, separators=(",", ":")
         ).encode()
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        data = gzip.compress(body, compresslevel=5)
-        error = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    answer = json.loads(response.read() or b"{}")
-            except urllib.error.HTTPError as exc:
-                error = f"HTTP {exc.code}: {exc.read(500).decode(errors='replace')}"
-                if 400 <= exc.code < 500 and exc.code not in (408, 429):
-                    break
-                continue
-            except (OSError, ValueError) as exc:
-                error = str(exc)
-                continue
-            if answer.get("errors"):
-                log.warning("mlvitals: the server rejected records: %s", answer["errors"][:3])
-            self.sent += len(records)
-            return True
-        self.dropped += len(records)
-        log.warning("mlvitals: dropped %d record(s) for %s: %s", len(records), self.url, error)
-        return False
+        try:
+            reply = self.client.request(
+                "POST",
+                "/api/v1/ingest",
+                body=gzip.compress(body, compresslevel=5),
+                headers=headers,
+                idempotent=True,
+            )
+        except RequestError as exc:
+            self.dropped += len(records)
+            log.warning("mlvitals: dropped %d record(s): %s", len(records), exc)
+            return False
+        try:
+            answer = json.loads(reply.body or "{}")
+        except ValueError:
+            answer = {}
+        if isinstance(answer, dict) and answer.get("errors"):
+            log.warning("mlvitals: the server rejected records: %s", answer["errors"][:3])
+        self.sent += len(records)
+        return True

@@ -13,12 +13,13 @@ True
 See ``docs/sdk.md``.
 """
 
+from mlvitals.http import Reply
 from mlvitals.sdk.asgi import AsgiMiddleware
 from mlvitals.sdk.gpu import GpuReading, GpuSampler
 from mlvitals.sdk.monitor import Monitor
 from mlvitals.sdk.recorder import OTHER
 from mlvitals.sdk.track import Span, error_type
-from mlvitals.sdk.transport import HttpTransport, Reply, Transport
+from mlvitals.sdk.transport import HttpTransport, Transport
 from mlvitals.sdk.wsgi import WsgiMiddleware
 
 __all__ = [

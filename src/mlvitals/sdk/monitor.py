@@ -435,7 +435,8 @@ class Monitor:
 
     @property
     def dropped_records(self) -> int:
-        """Records the shipper dropped (buffer full while the server was away, or at close)."""
+        """Records the shipper dropped: buffer full while the server was away, unsent at
+        close, or in a batch the server refused or kept failing."""
         return self._dropped()
 
     @property

@@ -26,7 +26,6 @@ record over the limit is lightened first: the correlation co-moments go, then th
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -298,12 +297,14 @@ def post_records(
 ) -> dict[str, Any]:
     """POST ``records`` (fitted under the size limit) to ``{server}/api/v1/ingest`` in one
     gzip'd batch, now; return the server's answer. For command-line tools, which must say
-    whether the result arrived: raises ``ConfigError`` when a record is too large, the server
-    cannot be reached, or it refuses a record (its reason is in the message).
+    whether the result arrived: raises ``ConfigError`` when a record is too large or the
+    server refuses a record (its reason is in the message), ``RequestError`` when the
+    server cannot be reached or answers with an error status (after the retries of
+    :mod:`mlvitals.http`).
     """
     import gzip
-    import urllib.error
-    import urllib.request
+
+    from mlvitals.http import Client
 
     fitted = []
     for record in records:
@@ -315,25 +316,15 @@ def post_records(
                 "check fewer columns at a time"
             )
         fitted.append(small)
-    url = server.rstrip("/") + "/api/v1/ingest"
     body = json.dumps({"batch_id": str(uuid.uuid4()), "records": fitted}, separators=(",", ":"))
-    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(
-        url, data=gzip.compress(body.encode(), compresslevel=6), headers=headers, method="POST"
+    reply = Client(server, token, timeout=timeout).request(
+        "POST",
+        "/api/v1/ingest",
+        body=gzip.compress(body.encode(), compresslevel=6),
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        idempotent=True,  # the batch id makes a repeat a no-op
     )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            answer: dict[str, Any] = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        text = exc.read(2000).decode("utf-8", "replace")
-        with contextlib.suppress(ValueError, AttributeError):
-            text = json.loads(text).get("error", text)
-        raise ConfigError(f"{url} answered HTTP {exc.code}: {text}") from None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ConfigError(f"cannot reach the server at {server}: {reason}") from None
+    answer: dict[str, Any] = json.loads(reply.body)
     if answer.get("errors"):
         e = answer["errors"][0]
         raise ConfigError(f"the server refused the {e['kind']} record: {e['field']}: {e['reason']}")

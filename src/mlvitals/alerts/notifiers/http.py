@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from mlvitals.alerts.notifiers.base import Delivery, Permanent, Retry, Transient, with_retries
+from mlvitals.http import retryable
 
 USER_AGENT = "mlvitals-alerts"
 
@@ -38,7 +39,7 @@ def post_json(
             return status
         detail = response.text[:200].strip()
         message = f"HTTP {status}" + (f": {detail}" if detail else "")
-        if status >= 500 or status == 429:
+        if retryable(status):  # the policy every mlvitals client follows
             raise Transient(message, status)
         raise Permanent(message, status)
 
