@@ -142,6 +142,8 @@ def _pipelines(client: TestClient) -> tuple[str, str, str]:
             dataset_record(good, step, "input", "start", base + 2, ref),
             step_record(good, step, "complete", base + 30, "extract"),
             run_record(good, "complete", base + 60, "features", resources={"wall_seconds": 60.0}),
+            PipelineConfig("nightly", max_duration_seconds=60).to_wire(base),
+            run_record("run-stuck", "start", NOW - 600, "nightly"),
             run_record(bad, "start", base + 3600, "features", environment_hash=bad_env.hash),
             run_record(
                 bad,

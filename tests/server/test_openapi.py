@@ -206,6 +206,7 @@ def _calls(s: Seeded) -> list[tuple[str, str, str, dict[str, Any] | None, int]]:
         ),
         ("get", "/api/v1/runs/{run_id}", f"/api/v1/runs/{s.run_id}", None, 200),
         ("get", "/api/v1/runs/{run_id}", f"/api/v1/runs/{s.failed_run_id}", None, 200),
+        ("get", "/api/v1/runs/{run_id}", "/api/v1/runs/run-stuck", None, 200),
         ("get", "/api/v1/runs/{run_id}", "/api/v1/runs/nope", None, 404),
         (
             "get",

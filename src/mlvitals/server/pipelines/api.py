@@ -78,6 +78,14 @@ class Config(Answer):
     history: int
 
 
+class RunOverdue(Answer):
+    """Why a running run is late: it has run longer than its limit."""
+
+    elapsed_seconds: Number
+    limit_seconds: Number
+    reason: str
+
+
 class Overdue(Answer):
     run_id: str
     elapsed_seconds: Number
@@ -123,7 +131,7 @@ class RunDetail(Answer):
         description="a failed run's changes since the last good run's environment"
     )
     anomalies: list[dict[str, Any]]
-    overdue: Overdue | None
+    overdue: RunOverdue | None
     child_runs: list[str]
 
 
