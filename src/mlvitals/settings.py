@@ -128,7 +128,8 @@ SETTINGS: tuple[Setting, ...] = (
         "probes_file",
         "",
         "YAML file of uptime probe targets: a list 'probes' of {name, url, interval, timeout, "
-        "expect_status}; url is http(s):// (a GET) or tcp://host:port (a connect).",
+        "expect_status}; url is http(s):// (a GET) or tcp://host:port (a connect); interval "
+        "(default 30s) and timeout (default 5s) are durations.",
     ),
     Setting(
         "down_after",

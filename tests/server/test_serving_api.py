@@ -199,3 +199,26 @@ def test_probes_file_errors_name_the_probe(tmp_path: Path) -> None:
     path.write_text("probes:\n  - name: x\n    url: http://a\n    interval: 1\n    timeout: 5\n")
     with pytest.raises(ConfigError, match="timeout <= interval"):
         load_probes(str(path))
+
+
+def test_probe_interval_and_timeout_take_durations(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "probes:\n"
+        "  - name: api\n    url: http://a\n    interval: 1m30s\n    timeout: 500ms\n"
+        "  - name: db\n    url: tcp://b:5432\n    interval: 45\n    timeout: 2.5\n"
+        "  - name: web\n    url: http://c\n"
+    )
+    assert [(t.name, t.interval, t.timeout) for t in load_probes(str(path))] == [
+        ("api", 90.0, 0.5),
+        ("db", 45.0, 2.5),
+        ("web", 30.0, 5.0),
+    ]
+    path.write_text("probes:\n  - name: x\n    url: http://a\n    interval: 5 minutes\n")
+    with pytest.raises(
+        ConfigError, match=r"probe 1 \(x\): 'interval': not a duration: '5 minutes'"
+    ):
+        load_probes(str(path))
+    path.write_text("probes:\n  - name: x\n    url: http://a\n    timeout: 1H\n")
+    with pytest.raises(ConfigError, match=r"probe 1 \(x\): 'timeout': units are lower case"):
+        load_probes(str(path))

@@ -8,14 +8,36 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from mlvitals.errors import BadRequest, StoreError
 from mlvitals.server.areas import RECORD_KINDS
 from mlvitals.server.body import parse_json, read_body
 from mlvitals.server.deps import require, state
 from mlvitals.server.ingest import validate_envelope
+from mlvitals.server.web.answers import Answer, errors, json_answer
 
 router: APIRouter = APIRouter()
+
+
+class RejectedRecord(Answer):
+    index: int
+    kind: str | None
+    field: str
+    reason: str
+
+
+class IngestAnswer(Answer):
+    """What was done with a batch: counts, and the invalid records (the first 1000)."""
+
+    batch_id: str
+    duplicate: bool
+    accepted: int
+    rejected: int
+    stored: int
+    already_stored: int
+    errors: list[RejectedRecord]
+
 
 _REQUEST_DOC: dict[str, Any] = {
     "requestBody": {
@@ -45,9 +67,10 @@ _REQUEST_DOC: dict[str, Any] = {
     dependencies=[Depends(require("ingest"))],
     openapi_extra=_REQUEST_DOC,
     summary="Ingest a batch of records",
-    responses={400: {"description": "malformed envelope"}, 413: {"description": "too large"}},
+    response_model=IngestAnswer,
+    responses=errors(400, 413),
 )
-async def ingest(request: Request) -> dict[str, Any]:
+async def ingest(request: Request) -> Response:
     """Validate each record; store the valid ones durably; report the invalid ones.
 
     Re-sending a ``batch_id`` is a no-op that answers ``"duplicate": true``; a record whose
@@ -83,12 +106,15 @@ async def ingest(request: Request) -> dict[str, Any]:
         for kind, n in bad.items():
             app.metrics.records.labels(kind, "rejected").inc(n)
     accepted = sum(validated.accepted_by_kind.values())
-    return {
-        "batch_id": validated.batch.batch_id,
-        "duplicate": result.duplicate,
-        "accepted": 0 if result.duplicate else accepted,
-        "rejected": validated.batch.rejected,
-        "stored": result.inserted,
-        "already_stored": result.already_stored,
-        "errors": [e.as_dict() for e in validated.errors[:1000]],
-    }
+    # The hot path: answered as is, IngestAnswer documents it (tests hold the two together).
+    return json_answer(
+        {
+            "batch_id": validated.batch.batch_id,
+            "duplicate": result.duplicate,
+            "accepted": 0 if result.duplicate else accepted,
+            "rejected": validated.batch.rejected,
+            "stored": result.inserted,
+            "already_stored": result.already_stored,
+            "errors": [e.as_dict() for e in validated.errors[:1000]],
+        }
+    )

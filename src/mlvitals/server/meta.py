@@ -14,11 +14,50 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from mlvitals.errors import StoreError
 from mlvitals.server.deps import require, state
 from mlvitals.server.summary import store_summary
+from mlvitals.server.web.answers import Answer, Number, errors
 
 router: APIRouter = APIRouter()
 
 
-@router.get("/healthz", summary="Liveness and store reachability (never needs a token)")
+class Health(Answer):
+    status: str
+    store: str
+    schema_version: int
+
+
+class Unavailable(Answer):
+    status: str
+    error: str
+
+
+class KindCount(Answer):
+    kind: str
+    table: str
+    records: int
+
+
+class IngestMinute(Answer):
+    minute: float
+    records: int
+    batches: int
+
+
+class Summary(Answer):
+    backend: str
+    schema_version: int
+    kinds: list[KindCount]
+    batches: int
+    records: int
+    last_ingest: Number | None
+    ingest_per_minute: list[IngestMinute]
+
+
+@router.get(
+    "/healthz",
+    summary="Liveness and store reachability (never needs a token)",
+    response_model=Health,
+    responses={503: {"model": Unavailable, "description": "the store is unavailable"}},
+)
 async def healthz(request: Request) -> Response:
     app = state(request)
     try:
@@ -28,7 +67,19 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "store": app.store.backend, "schema_version": version})
 
 
-@router.get("/metrics", dependencies=[Depends(require("read"))], summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    dependencies=[Depends(require("read"))],
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the Prometheus text exposition format",
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+        },
+        **errors(store=False),
+    },
+)
 async def metrics(request: Request) -> Response:
     app = state(request)
     return Response(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -38,6 +89,8 @@ async def metrics(request: Request) -> Response:
     "/api/v1/summary",
     dependencies=[Depends(require("read"))],
     summary="What the store holds: records per kind and recent ingest",
+    response_model=Summary,
+    responses=errors(),
 )
 async def summary(request: Request) -> dict[str, Any]:
     app = state(request)

@@ -26,6 +26,7 @@ from mlvitals.server.alerts.silencing import (
     parse_matchers,
 )
 from mlvitals.server.deps import require, state
+from mlvitals.server.web.answers import Answer, Number, errors
 
 router: APIRouter = APIRouter(prefix="/api/v1", tags=["alerts"])
 READ = [Depends(require("read"))]
@@ -52,7 +53,126 @@ class AckIn(BaseModel):
     by: str = Field("", max_length=200)
 
 
-@router.get("/alerts", dependencies=READ, summary="Current alerts: firing, pending, resolved")
+class Ack(Answer):
+    acked_at: Number
+    acked_by: str
+    comment: str
+
+
+class Acked(Answer):
+    id: str
+    acked_at: Number
+    acked_by: str
+    comment: str
+
+
+class Alert(Answer):
+    id: str
+    rule: str
+    fingerprint: str
+    state: str = Field(description="pending, firing or resolved")
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    value: Number | None
+    active_at: Number | None
+    fired_at: Number | None
+    resolved_at: Number | None
+    last_true_at: Number | None
+    keep_firing_since: Number | None
+    updated_at: Number | None
+    silenced_by: list[str] = Field(description="ids of the silences that mute it")
+    ack: Ack | None
+
+
+class AlertList(Answer):
+    alerts: list[Alert]
+
+
+class Change(Answer):
+    id: str
+    rule: str
+    fingerprint: str
+    labels: dict[str, str]
+    from_: str = Field(alias="from")
+    to: str
+    time: Number
+    value: Number | None
+
+
+class History(Answer):
+    history: list[Change]
+
+
+class AlertDetail(Answer):
+    alert: Alert | None = Field(description="None once the alert is gone (history remains)")
+    history: list[Change]
+
+
+class Delivery(Answer):
+    time: Number
+    receiver: str
+    integration: str
+    target: str
+    group_key: str
+    status: str
+    alerts: int
+    ok: bool
+    attempts: int
+    http_status: int | None
+    error: str | None
+    seconds: Number | None
+
+
+class Deliveries(Answer):
+    deliveries: list[Delivery]
+
+
+class AlertCounts(Answer):
+    pending: int
+    firing: int
+    resolved: int
+
+
+class Rule(Answer):
+    name: str
+    kind: str
+    severity: str
+    for_: Number = Field(alias="for")
+    keep_firing_for: Number
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    spec: dict[str, Any] = Field(description="what the rule of this kind reads and compares")
+    alerts: AlertCounts
+    health: dict[str, Any] | None = Field(description="its last evaluation: time, error")
+
+
+class Rules(Answer):
+    source: str
+    rules: list[Rule]
+
+
+class Silence(Answer):
+    id: str
+    matchers: list[str]
+    starts_at: Number
+    ends_at: Number
+    created_by: str
+    comment: str
+    created_at: Number
+    status: str = Field(description="pending, active or expired")
+
+
+class Silences(Answer):
+    silences: list[Silence]
+
+
+@router.get(
+    "/alerts",
+    dependencies=READ,
+    summary="Current alerts: firing, pending, resolved",
+    response_model=AlertList,
+    responses=errors(),
+)
 async def alerts(
     request: Request,
     alert_state: str | None = Query(None, alias="state", pattern="^(pending|firing|resolved)$"),
@@ -62,7 +182,13 @@ async def alerts(
     return {"alerts": items}
 
 
-@router.get("/alerts/history", dependencies=READ, summary="State changes of alerts, newest first")
+@router.get(
+    "/alerts/history",
+    dependencies=READ,
+    summary="State changes of alerts, newest first",
+    response_model=History,
+    responses=errors(),
+)
 async def history(
     request: Request,
     since: float | None = Query(None, description="Unix seconds"),
@@ -73,14 +199,26 @@ async def history(
     return {"history": items}
 
 
-@router.get("/alerts/deliveries", dependencies=READ, summary="Notification attempts, newest first")
+@router.get(
+    "/alerts/deliveries",
+    dependencies=READ,
+    summary="Notification attempts, newest first",
+    response_model=Deliveries,
+    responses=errors(),
+)
 async def deliveries(request: Request, limit: int = Query(100, ge=1, le=5000)) -> dict[str, Any]:
     app = state(request)
     items = await run_in_threadpool(lambda: load_deliveries(app.store, limit=limit))
     return {"deliveries": items}
 
 
-@router.get("/alerts/{alert_id}", dependencies=READ, summary="One alert with its history")
+@router.get(
+    "/alerts/{alert_id}",
+    dependencies=READ,
+    summary="One alert with its history",
+    response_model=AlertDetail,
+    responses=errors(404),
+)
 async def alert(request: Request, alert_id: str) -> dict[str, Any]:
     app = state(request)
 
@@ -97,7 +235,13 @@ async def alert(request: Request, alert_id: str) -> dict[str, Any]:
     return result
 
 
-@router.post("/alerts/{alert_id}/ack", dependencies=ADMIN, summary="Acknowledge an alert")
+@router.post(
+    "/alerts/{alert_id}/ack",
+    dependencies=ADMIN,
+    summary="Acknowledge an alert",
+    response_model=Acked,
+    responses=errors(404),
+)
 async def ack(request: Request, alert_id: str, body: AckIn | None = None) -> dict[str, Any]:
     app = state(request)
     given = body or AckIn()
@@ -108,7 +252,13 @@ async def ack(request: Request, alert_id: str, body: AckIn | None = None) -> dic
     )
 
 
-@router.get("/rules", dependencies=READ, summary="Alert rules with their alerts and health")
+@router.get(
+    "/rules",
+    dependencies=READ,
+    summary="Alert rules with their alerts and health",
+    response_model=Rules,
+    responses=errors(500),
+)
 async def rules(request: Request) -> dict[str, Any]:
     app = state(request)
     ruleset = rules_source(app.settings.rules_file)()
@@ -117,7 +267,11 @@ async def rules(request: Request) -> dict[str, Any]:
 
 
 @router.get(
-    "/silences", dependencies=READ, summary="Silences (active and pending; all with ?expired=true)"
+    "/silences",
+    dependencies=READ,
+    summary="Silences (active and pending; all with ?expired=true)",
+    response_model=Silences,
+    responses=errors(),
 )
 async def silences(request: Request, expired: bool = False) -> dict[str, Any]:
     app = state(request)
@@ -128,7 +282,14 @@ async def silences(request: Request, expired: bool = False) -> dict[str, Any]:
     return {"silences": [s.to_dict(now) for s in found]}
 
 
-@router.post("/silences", dependencies=ADMIN, status_code=201, summary="Create a silence")
+@router.post(
+    "/silences",
+    dependencies=ADMIN,
+    status_code=201,
+    summary="Create a silence",
+    response_model=Silence,
+    responses=errors(400),
+)
 async def add_silence(request: Request, body: SilenceIn) -> dict[str, Any]:
     app = state(request)
     now = app.clock()
@@ -158,7 +319,13 @@ async def add_silence(request: Request, body: SilenceIn) -> dict[str, Any]:
     return silence.to_dict(now)
 
 
-@router.delete("/silences/{silence_id}", dependencies=ADMIN, summary="End a silence now")
+@router.delete(
+    "/silences/{silence_id}",
+    dependencies=ADMIN,
+    summary="End a silence now",
+    response_model=Silence,
+    responses=errors(404),
+)
 async def end_silence(request: Request, silence_id: str) -> dict[str, Any]:
     app = state(request)
     now = app.clock()

@@ -16,7 +16,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlvitals.cost.budgets import Budget, load_budgets, parse_budget
+from mlvitals.cost.budgets import Budget as BudgetConfig
+from mlvitals.cost.budgets import load_budgets, parse_budget
 from mlvitals.cost.config import CostConfig, load_config
 from mlvitals.cost.focus import write_focus_csv
 from mlvitals.cost.report import GROUPS
@@ -32,6 +33,7 @@ from mlvitals.server.cost.queries import (
     save_budget,
 )
 from mlvitals.server.deps import AppState, require, state
+from mlvitals.server.web.answers import Answer, Number, errors
 
 router: APIRouter = APIRouter(prefix="/api/v1/cost", tags=["cost"])
 READ = [Depends(require("read"))]
@@ -52,13 +54,112 @@ class BudgetIn(BaseModel):
     subject: str = Field("", max_length=200, description="the service or pipeline name")
 
 
+class Budget(Answer):
+    name: str
+    limit: Number
+    period: str
+    scope: str
+    subject: str
+
+
+class BudgetStatus(Budget):
+    period_start: Number
+    period_end: Number
+    spent: Number
+    forecast: Number
+    breached: bool
+    forecast_breached: bool
+
+
+class ListedBudget(BudgetStatus):
+    source: str = Field(description="file (the budgets file) or api (set by PUT)")
+
+
+class BudgetList(Answer):
+    currency: str
+    budgets: list[ListedBudget]
+
+
+class Deleted(Answer):
+    deleted: str
+
+
+class CallCost(Answer):
+    service: str
+    version: str
+    operation: str
+    calls: int
+    amount: Number
+    per_call: Number | None
+    per_1k_calls: Number | None
+
+
+class CostAnswer(Answer):
+    start: Number
+    end: Number
+    currency: str
+    total: Number
+    idle: Number
+    idle_share: Number | None
+    group_by: str
+    groups: list[dict[str, Any]] = Field(
+        description="one per value of group_by (its key), with amount and idle; per service "
+        "also calls, per_call and per_1k_calls"
+    )
+    per_call: list[CallCost]
+    warnings: list[str]
+
+
+class ResourceCost(Answer):
+    resource: str
+    unit: str
+    amount: Number
+    idle: Number
+    quantity: Number
+
+
+class DayCost(Answer):
+    day: str
+    serving: Number
+    run: Number
+    storage: Number
+    idle: Number
+    total: Number
+
+
+class CostOverview(CostAnswer):
+    by_resource: list[ResourceCost]
+    by_pipeline: list[dict[str, Any]]
+    daily: list[DayCost]
+    allocations: list[dict[str, Any]] = Field(description="per service, OpenCost's fields")
+    budgets: list[BudgetStatus]
+
+
+class RatePeriod(Answer):
+    effective_from: Number | None
+    cpu_core_hour: Number
+    ram_gib_hour: Number
+    gpu_hour: dict[str, Number] = Field(description="by GPU model, and default")
+    block_storage_gib_month: Number
+    object_storage_gib_month: Number
+    egress_gib: Number
+    per_1k_calls: dict[str, Number]
+
+
+class Rates(Answer):
+    currency: str
+    source: str
+    uptime_max_gap_seconds: Number
+    periods: list[RatePeriod]
+
+
 @lru_cache(maxsize=8)
 def _config_at(path: str, mtime_ns: int) -> CostConfig:
     return load_config(path)
 
 
 @lru_cache(maxsize=8)
-def _budgets_at(path: str, mtime_ns: int) -> tuple[Budget, ...]:
+def _budgets_at(path: str, mtime_ns: int) -> tuple[BudgetConfig, ...]:
     return tuple(load_budgets(path))
 
 
@@ -78,7 +179,7 @@ def config_of(app: AppState) -> CostConfig:
         raise HTTPError(f"the rate card is invalid: {exc}", status=500) from None
 
 
-def configured_budgets(app: AppState) -> tuple[Budget, ...]:
+def configured_budgets(app: AppState) -> tuple[BudgetConfig, ...]:
     path = app.settings.budgets_file
     try:
         return _budgets_at(path, _mtime(path)) if path else ()
@@ -101,7 +202,13 @@ def _range(start: str | None, end: str | None, now: float) -> tuple[float, float
     return s, e
 
 
-@router.get("", dependencies=READ, summary="Cost over a period, grouped")
+@router.get(
+    "",
+    dependencies=READ,
+    summary="Cost over a period, grouped",
+    response_model=CostAnswer,
+    responses=errors(400, 500),
+)
 async def cost(
     request: Request,
     start: str | None = START,
@@ -130,7 +237,19 @@ async def cost(
     return report_dict(report, group_by)
 
 
-@router.get("/export.csv", dependencies=READ, summary="Cost lines as a FOCUS-style CSV")
+@router.get(
+    "/export.csv",
+    dependencies=READ,
+    summary="Cost lines as a FOCUS-style CSV",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "one FOCUS row per cost line, as an attachment",
+            "content": {"text/csv; charset=utf-8": {"schema": {"type": "string"}}},
+        },
+        **errors(400, 500),
+    },
+)
 async def export_csv(
     request: Request,
     start: str | None = START,
@@ -162,7 +281,13 @@ async def export_csv(
     )
 
 
-@router.get("/overview", dependencies=READ, summary="Everything a cost page shows")
+@router.get(
+    "/overview",
+    dependencies=READ,
+    summary="Everything a cost page shows",
+    response_model=CostOverview,
+    responses=errors(500),
+)
 async def overview(
     request: Request, days: int = Query(30, ge=1, le=400, description="days to cover")
 ) -> dict[str, Any]:
@@ -180,7 +305,13 @@ async def overview(
     )
 
 
-@router.get("/budgets", dependencies=READ, summary="Budgets: spent, forecast, breaches")
+@router.get(
+    "/budgets",
+    dependencies=READ,
+    summary="Budgets: spent, forecast, breaches",
+    response_model=BudgetList,
+    responses=errors(500),
+)
 async def budgets(request: Request) -> dict[str, Any]:
     app = state(request)
     configured = configured_budgets(app)
@@ -203,7 +334,13 @@ async def budgets(request: Request) -> dict[str, Any]:
     }
 
 
-@router.put("/budgets/{name}", dependencies=ADMIN, summary="Create or replace a budget")
+@router.put(
+    "/budgets/{name}",
+    dependencies=ADMIN,
+    summary="Create or replace a budget",
+    response_model=Budget,
+    responses=errors(400, 409, 500),
+)
 async def put_budget(request: Request, name: str, body: BudgetIn) -> dict[str, Any]:
     app = state(request)
     if name in {b.name for b in configured_budgets(app)}:
@@ -218,7 +355,13 @@ async def put_budget(request: Request, name: str, body: BudgetIn) -> dict[str, A
     return budget.to_dict()
 
 
-@router.delete("/budgets/{name}", dependencies=ADMIN, summary="Delete a budget set by the API")
+@router.delete(
+    "/budgets/{name}",
+    dependencies=ADMIN,
+    summary="Delete a budget set by the API",
+    response_model=Deleted,
+    responses=errors(404),
+)
 async def remove_budget(request: Request, name: str) -> dict[str, Any]:
     app = state(request)
     if not await run_in_threadpool(delete_budget, app.store, name):
@@ -226,7 +369,13 @@ async def remove_budget(request: Request, name: str) -> dict[str, Any]:
     return {"deleted": name}
 
 
-@router.get("/rates", dependencies=READ, summary="The rate card in force")
+@router.get(
+    "/rates",
+    dependencies=READ,
+    summary="The rate card in force",
+    response_model=Rates,
+    responses=errors(500, store=False),
+)
 async def rates(request: Request) -> dict[str, Any]:
     config = config_of(state(request))
     return {

@@ -19,8 +19,20 @@ from mlvitals.pipelines.lineage import LineageError, event_key, map_run_event
 from mlvitals.server.body import parse_json, read_body
 from mlvitals.server.deps import require, state
 from mlvitals.server.ingest import validate_envelope
+from mlvitals.server.web.answers import Answer, errors
 
 router: APIRouter = APIRouter()
+
+
+class LineageAnswer(Answer):
+    run_id: str
+    duplicate: bool
+    stored: int
+
+
+class Ignored(Answer):
+    stored: int
+    ignored: str
 
 
 def _static_event(event: Any) -> bool:
@@ -51,7 +63,11 @@ _REQUEST_DOC: dict[str, Any] = {
     openapi_extra=_REQUEST_DOC,
     summary="Ingest an OpenLineage run event",
     status_code=201,
-    responses={400: {"description": "malformed event"}, 413: {"description": "too large"}},
+    response_model=LineageAnswer,
+    responses={
+        200: {"model": Ignored, "description": "not a run event (a job or dataset event)"},
+        **errors(400, 413),
+    },
 )
 async def lineage(request: Request) -> Any:
     """Map the event onto runs and steps and store it; a repeated event is a no-op."""

@@ -11,12 +11,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
 
 from mlvitals.errors import BadRequest, NotFound
 from mlvitals.server.deps import require, state
 from mlvitals.server.quality import queries
 from mlvitals.server.quality.histograms import column_histograms
 from mlvitals.server.timerange import parse_time
+from mlvitals.server.web.answers import Answer, Number, errors
 
 router: APIRouter = APIRouter(
     prefix="/api/v1", dependencies=[Depends(require("read"))], tags=["datasets"]
@@ -25,6 +27,150 @@ router: APIRouter = APIRouter(
 DEFAULT_SPAN = 30 * 86400.0
 START = Query(None, description="Unix seconds, 'now' or 'now-7d' (default: end - 30 days)")
 END = Query(None, description="Unix seconds or 'now' (default: now)")
+
+
+class _Checked(Answer):
+    dataset: str
+    time: Number
+    run_id: str | None
+    step_id: str | None
+    data_name: str
+    reference: str
+    passed: bool
+    dataset_drift: bool
+    drifted_share: Number | None
+    dataset_share: Number | None
+    columns_tested: int
+    columns_drifted: int
+    failure_count: int
+    rows: int
+    reference_rows: int | None
+    column_count: int
+    bytes: int | None
+    result_bytes: int | None
+    trimmed: list[str]
+
+
+class CheckSummary(_Checked):
+    id: str
+
+
+class _Tested(Answer):
+    time: Number
+    check_id: str
+    kind: str
+    method: str
+    test: str | None
+    statistic: Number | None
+    p_value: Number | None
+    p_adjusted: Number | None
+    alpha: Number | None
+    effect: str | None
+    effect_size: Number | None
+    threshold: Number | None
+    drifted: bool
+    skipped: bool
+    route: str | None
+    n_reference: int | None
+    n_current: int | None
+    note: str | None
+
+
+class Drift(_Tested):
+    """One column's drift in one check; ``value`` is its effect size, else its statistic."""
+
+    value: Number | None
+
+
+class ColumnDrift(_Tested):
+    column: str
+    value: Number | None
+
+
+class CheckDetail(_Checked):
+    failures: list[dict[str, Any]]
+    notes: list[Any]
+    id: str
+    drift: list[ColumnDrift]
+
+
+class DatasetStatus(Answer):
+    dataset: str
+    status: str = Field(description="passed, failed or unchecked")
+    profiles: int
+    checks: int
+    last_profile_at: Number | None
+    last_check_at: Number | None
+    rows: int | None
+    columns: int | None
+    bytes: int | None
+    last_check: CheckSummary | None
+
+
+class DatasetList(Answer):
+    datasets: list[DatasetStatus]
+
+
+class SizePoint(Answer):
+    source: str = Field(description="profile or check")
+    time: Number
+    id: str
+    rows: int
+    columns: int
+    bytes: int | None
+
+
+class DatasetAnswer(Answer):
+    dataset: str
+    check: CheckDetail | None
+    checks: list[CheckSummary]
+    history: list[SizePoint]
+    start: Number
+    end: Number
+
+
+class DriftSeries(Answer):
+    column: str
+    points: list[Drift]
+
+
+class DriftAnswer(Answer):
+    dataset: str
+    start: Number
+    end: Number
+    columns: list[DriftSeries]
+
+
+class Bin(Answer):
+    """A numeric bin (``low``, ``high``; ``None`` for an open end) or a category."""
+
+    label: str
+    low: Number | None = None
+    high: Number | None = None
+    current: int | None
+    reference: int | None
+    current_share: Number | None
+    reference_share: Number | None
+
+
+class Histogram(Answer):
+    column: str
+    kind: str | None
+    type: str = Field(description="bins (numeric) or categories")
+    bins: list[Bin]
+    current_total: int
+    reference_total: int
+    exact: bool | None = Field(None, description="categories: whether the counts are exact")
+
+
+class HistogramsAnswer(Answer):
+    """The distributions of a check (``check``) or of a profile (``profile``)."""
+
+    dataset: str
+    check: str | None = None
+    profile: str | None = None
+    time: Number
+    columns: list[Histogram]
 
 
 def _range(start: str | None, end: str | None, now: float) -> tuple[float, float]:
@@ -36,7 +182,12 @@ def _range(start: str | None, end: str | None, now: float) -> tuple[float, float
     return s, e
 
 
-@router.get("/datasets", summary="Every dataset: its latest check's verdict, rows, last profile")
+@router.get(
+    "/datasets",
+    summary="Every dataset: its latest check's verdict, rows, last profile",
+    response_model=DatasetList,
+    responses=errors(),
+)
 async def list_datasets(request: Request) -> dict[str, Any]:
     app = state(request)
     return {"datasets": await run_in_threadpool(queries.list_datasets, app.store)}
@@ -45,6 +196,8 @@ async def list_datasets(request: Request) -> dict[str, Any]:
 @router.get(
     "/datasets/{name}",
     summary="One dataset: its latest check (failures, drift per column) and its size over time",
+    response_model=DatasetAnswer,
+    responses=errors(400, 404),
 )
 async def dataset(
     request: Request,
@@ -77,7 +230,12 @@ async def dataset(
     return found
 
 
-@router.get("/datasets/{name}/drift", summary="Drift of each column over time")
+@router.get(
+    "/datasets/{name}/drift",
+    summary="Drift of each column over time",
+    response_model=DriftAnswer,
+    responses=errors(400, 404),
+)
 async def drift(
     request: Request,
     name: str,
@@ -103,6 +261,9 @@ async def drift(
 @router.get(
     "/datasets/{name}/histograms",
     summary="Reference and current distribution of each column, from a check or a profile",
+    response_model=HistogramsAnswer,
+    response_model_exclude_unset=True,
+    responses=errors(400, 404),
 )
 async def histograms(
     request: Request,

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from mlvitals.errors import NotFound
 from mlvitals.server.deps import require, state
@@ -19,6 +20,7 @@ from mlvitals.server.serving.queries import (
     serving_total,
 )
 from mlvitals.server.timerange import time_range
+from mlvitals.server.web.answers import Answer, Number, errors, json_answer
 
 router: APIRouter = APIRouter(
     prefix="/api/v1", dependencies=[Depends(require("read"))], tags=["serving"]
@@ -29,7 +31,103 @@ END = Query(None, description="Unix seconds or 'now' (default: now)")
 STEP = Query(None, description="seconds or a duration like 5m (default: about 120 points)")
 
 
-@router.get("/services", summary="Every service with its health over the last 5 minutes")
+class ServiceHealth(Answer):
+    service: str
+    instances: int
+    instances_up: int
+    last_seen: Number
+    up: bool
+    calls: int
+    calls_per_second: Number | None
+    error_rate: Number | None
+    latency_p99: Number | None
+
+
+class Measures(Answer):
+    """One step (or the whole range) of merged serving windows; ``None`` where nothing was
+    measured (no calls, no GPU)."""
+
+    calls: int
+    calls_per_second: Number | None
+    errors: int
+    client_errors: int
+    error_rate: Number | None
+    failures: dict[str, int]
+    latency_p50: Number | None
+    latency_p90: Number | None
+    latency_p95: Number | None
+    latency_p99: Number | None
+    latency_mean: Number | None
+    cpu_per_call: Number | None
+    cpu_p99: Number | None
+    cpu_seconds: Number | None
+    peak_rss_bytes: int | None
+    gpu_utilization: Number | None
+    gpu_peak_memory_bytes: int | None
+    peak_in_flight: int | None
+
+
+class Point(Measures):
+    time: Number
+
+
+class Series(Answer):
+    labels: dict[str, str]
+    points: list[Point]
+
+
+class SeriesAnswer(Answer):
+    start: Number
+    end: Number
+    step: Number
+    total: Measures
+    series: list[Series]
+
+
+class Instance(Answer):
+    instance: str
+    version: str
+    last_seen: Number
+    up: bool
+
+
+class ResourcePoint(Answer):
+    time: Number
+    cpu_percent: Number | None
+    rss_bytes: int | None
+    host_memory_used_bytes: int | None
+    open_fds: int | None
+
+
+class ResourceSeries(Answer):
+    labels: dict[str, str]
+    points: list[ResourcePoint]
+
+
+class InstancesAnswer(Answer):
+    instances: list[Instance]
+    resources: list[ResourceSeries]
+    step: Number
+
+
+class Probe(Answer):
+    target: str
+    checks: int
+    ok: int
+    availability: Number
+    mean_latency_seconds: Number | None
+    last_check: Number
+    last_ok: bool
+    last_status: int | None
+    last_error: str | None
+
+
+@router.get(
+    "/services",
+    summary="Every service with its health over the last 5 minutes",
+    response_model=list[ServiceHealth],
+    responses=errors(),
+)
 async def list_services(request: Request) -> list[dict[str, Any]]:
     app = state(request)
     return await run_in_threadpool(
@@ -37,7 +135,12 @@ async def list_services(request: Request) -> list[dict[str, Any]]:
     )
 
 
-@router.get("/services/{service}/series", summary="Calls, errors, latency, CPU, memory, GPU")
+@router.get(
+    "/services/{service}/series",
+    summary="Calls, errors, latency, CPU, memory, GPU",
+    response_model=SeriesAnswer,
+    responses=errors(400, 404),
+)
 async def service_series(
     request: Request,
     service: str,
@@ -48,7 +151,7 @@ async def service_series(
     operation: str | None = None,
     instance: str | None = None,
     group_by: str = Query("", description="comma-separated: version, operation, instance"),
-) -> dict[str, Any]:
+) -> Response:
     app = state(request)
     tr = time_range(start, end, step, app.clock())
     groups = tuple(g.strip() for g in group_by.split(",") if g.strip())
@@ -57,10 +160,18 @@ async def service_series(
     total = await run_in_threadpool(serving_total, app.store, q)
     if not series and not await _known(request, service):
         raise NotFound(f"no data for service {service!r}")
-    return {"start": tr.start, "end": tr.end, "step": tr.step, "total": total, "series": series}
+    # The hot path: answered as is, SeriesAnswer documents it (tests hold the two together).
+    return json_answer(
+        {"start": tr.start, "end": tr.end, "step": tr.step, "total": total, "series": series}
+    )
 
 
-@router.get("/services/{service}/instances", summary="Instances, liveness and resources")
+@router.get(
+    "/services/{service}/instances",
+    summary="Instances, liveness and resources",
+    response_model=InstancesAnswer,
+    responses=errors(400, 404),
+)
 async def service_instances(
     request: Request,
     service: str,
@@ -81,7 +192,12 @@ async def service_instances(
     return {"instances": listed, "resources": resources, "step": tr.step}
 
 
-@router.get("/probes", summary="Uptime probes: availability and latest result per target")
+@router.get(
+    "/probes",
+    summary="Uptime probes: availability and latest result per target",
+    response_model=list[Probe],
+    responses=errors(400),
+)
 async def probes(
     request: Request, start: str | None = START, end: str | None = END
 ) -> list[dict[str, Any]]:

@@ -5,8 +5,8 @@
     probes:
       - name: fraud-api
         url: http://fraud.internal:8080/healthz
-        interval: 15          # seconds, default 30
-        timeout: 5            # seconds, default 5
+        interval: 15s         # a duration (15, 15s, 1m), default 30s
+        timeout: 500ms        # a duration, default 5s
         expect_status: 200    # default: any 2xx or 3xx
       - name: feature-store-network
         url: tcp://features.internal:6379
@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 import httpx
 import yaml
 
-from mlvitals.errors import ConfigError
+from mlvitals.durations import parse_duration
+from mlvitals.errors import ConfigError, DurationError
 from mlvitals.store import Store
 
 
@@ -68,11 +69,8 @@ def parse_probes(data: Any, where: str) -> list[ProbeTarget]:
             raise ConfigError(f"{at} ({name}): 'url' must be http://, https:// or tcp://host:port")
         if urlsplit(url).scheme == "tcp" and urlsplit(url).port is None:
             raise ConfigError(f"{at} ({name}): a tcp:// url needs a port")
-        try:
-            interval = float(item.get("interval", 30.0))
-            timeout = float(item.get("timeout", 5.0))
-        except (TypeError, ValueError):
-            raise ConfigError(f"{at} ({name}): interval and timeout are seconds") from None
+        interval = _duration(item, "interval", 30.0, f"{at} ({name})")
+        timeout = _duration(item, "timeout", 5.0, f"{at} ({name})")
         if interval < 1 or timeout <= 0 or timeout > interval:
             raise ConfigError(f"{at} ({name}): need interval >= 1 and 0 < timeout <= interval")
         expect = item.get("expect_status")
@@ -82,6 +80,13 @@ def parse_probes(data: Any, where: str) -> list[ProbeTarget]:
             raise ConfigError(f"{at}: the name {name!r} is used twice")
         targets.append(ProbeTarget(name, url, interval, timeout, expect))
     return targets
+
+
+def _duration(item: dict[str, Any], key: str, default: float, at: str) -> float:
+    try:
+        return parse_duration(item.get(key, default), positive=True)
+    except DurationError as exc:
+        raise ConfigError(f"{at}: {key!r}: {exc}") from None
 
 
 def load_probes(path: str) -> list[ProbeTarget]:
