@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from mlvitals.cli.main import main
 from mlvitals.errors import ConfigError, MlvitalsError
 from mlvitals.server import create_app
+from mlvitals.server.database import open_database
 from mlvitals.settings import Settings, load_settings
 from mlvitals.sketches import QuantileSketch
-from mlvitals.store import open_store
 from tests.records import batch
 
 NOW = 2_000_000_000.0
@@ -99,7 +99,7 @@ def pure(text: str, _: float) -> float:
 @pytest.fixture
 def series_api(tmp_path: Path) -> Iterator[EntryPoint]:
     """``GET /api/v1/services/{service}/series?start=now-<d>`` through the real app."""
-    store = open_store(str(tmp_path / "api.db"))
+    store = open_database(str(tmp_path / "api.db"))
     now = [NOW]
     client = TestClient(create_app(Settings(), store, clock=lambda: now[0]))
     window = {
@@ -203,7 +203,7 @@ def _cli_cost(db: str, text: str) -> float:
 def entry_points(tmp_path: Path, series_api: EntryPoint) -> dict[str, tuple[EntryPoint, bool]]:
     """Every entry point, with whether it needs a positive duration."""
     db = str(tmp_path / "cli.db")
-    open_store(db).close()
+    open_database(db).close()
     return {
         "pure function": (pure, False),
         "series API start=now-<d>": (series_api, True),
