@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -28,6 +28,7 @@ from mlvitals.sdk.recorder import MAX_NAME, Recorder
 from mlvitals.sdk.resources import ResourceSampler
 from mlvitals.sdk.track import Probe, Span
 from mlvitals.sdk.transport import HttpTransport, Transport
+from mlvitals.sdk.untracked import METRICS_PATH
 from mlvitals.sdk.wsgi import Environ, WSGIApp, WsgiMiddleware, flask_route
 from mlvitals.sketches import DEFAULT_BOUNDS
 
@@ -197,20 +198,38 @@ class Monitor:
         return Span(self._probe, operation)
 
     def asgi(
-        self, app: ASGIApp, *, cpu_sample_interval: float = CPU_SAMPLE_INTERVAL
+        self,
+        app: ASGIApp,
+        *,
+        cpu_sample_interval: float = CPU_SAMPLE_INTERVAL,
+        metrics_path: str | None = METRICS_PATH,
+        exclude: Iterable[str] = (),
     ) -> AsgiMiddleware:
         """Wrap an ASGI app (Starlette, FastAPI) to track every HTTP request.
 
         ``cpu_sample_interval``: see :class:`~mlvitals.sdk.asgi.AsgiMiddleware` (0 measures
-        the CPU time of every request).
+        the CPU time of every request). The middleware answers ``metrics_path`` with the
+        Prometheus exposition; ``exclude``'d paths (health checks) are not counted.
         """
-        return AsgiMiddleware(app, self, cpu_sample_interval=cpu_sample_interval)
+        return AsgiMiddleware(
+            app,
+            self,
+            cpu_sample_interval=cpu_sample_interval,
+            metrics_path=metrics_path,
+            exclude=exclude,
+        )
 
     def wsgi(
-        self, app: WSGIApp, *, route: Callable[[Environ], str | None] = flask_route
+        self,
+        app: WSGIApp,
+        *,
+        route: Callable[[Environ], str | None] = flask_route,
+        metrics_path: str | None = METRICS_PATH,
+        exclude: Iterable[str] = (),
     ) -> WsgiMiddleware:
-        """Wrap a WSGI app (Flask: ``app.wsgi_app = monitor.wsgi(app.wsgi_app)``)."""
-        return WsgiMiddleware(app, self, route=route)
+        """Wrap a WSGI app (Flask: ``app.wsgi_app = monitor.wsgi(app.wsgi_app)``); the same
+        ``metrics_path`` and ``exclude`` as :meth:`asgi`."""
+        return WsgiMiddleware(app, self, route=route, metrics_path=metrics_path, exclude=exclude)
 
     # -- Prometheus ------------------------------------------------------------------------------
 
