@@ -13,6 +13,9 @@
   decorate them with ``@monitor.track`` to measure that thread's CPU.
 - outcome: an exception is a failure with its type; a 5xx status a failure ``"HTTP 503"``;
   a 4xx a client error.
+- shutdown: when the server shuts the app down (the ASGI lifespan's shutdown, which uvicorn
+  runs on SIGTERM before the process ends), the monitor ships what is left and says that the
+  instance stopped, so a deploy or restart raises no alert.
 - not traffic: the middleware answers Prometheus scrapes of ``metrics_path`` (``/metrics``,
   with or without a trailing slash) itself, and passes ``exclude``'d paths (health checks) to
   the app; neither is timed or counted.
@@ -110,6 +113,7 @@ class AsgiMiddleware:
         self._untracked = Untracked(metrics_path, exclude)
         self._monitor = monitor
         self._metrics_app: ASGIApp | None = None
+        monitor._serves()
         probe: Probe = monitor._probe
         self._timer = probe.timer
         self._cpu_timer = probe.cpu_timer
@@ -122,6 +126,8 @@ class AsgiMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                send = self._on_shutdown(send)
             await self.app(scope, receive, send)
             return
         entry_root = scope.get("root_path") or ""
@@ -189,6 +195,16 @@ class AsgiMiddleware:
             self._client_error(op, t1, t1 - t0, cpu)
         else:
             self._ok(op, t1, t1 - t0, cpu)
+
+    def _on_shutdown(self, send: Send) -> Send:
+        stopping = self._monitor._stopping
+
+        async def send_after_stopping(message: Message) -> None:
+            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                stopping()
+            await send(message)
+
+        return send_after_stopping
 
     async def _metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._metrics_app is None:

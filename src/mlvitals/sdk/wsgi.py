@@ -186,6 +186,7 @@ class WsgiMiddleware:
         self._untracked = Untracked(metrics_path, exclude)
         self._monitor = monitor
         self._metrics_app: WSGIApp | None = None
+        monitor._serves()
         self._probe: Probe = monitor._probe
         self._route = route
         self._fallback = _url_map_matcher(app) if route is flask_route else None
