@@ -187,6 +187,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("parent_step_id", "", "Step of the joined run that steps in this process nest under."),
     Setting(
+        "instance",
+        "",
+        "The SDK's name for this process in its service's fleet (Monitor's instance=). "
+        "Empty: the hostname (the pod name in Kubernetes) for a container's main process, "
+        "else host:pid.",
+    ),
+    Setting(
         "rules_file",
         "",
         "YAML file of alert rules, receivers and routes (see docs/alerts.md). Empty: the "
@@ -240,6 +247,7 @@ class Settings:
     budgets_file: str = ""
     run_id: str = ""
     parent_step_id: str = ""
+    instance: str = ""
     rules_file: str = ""
     alert_interval: float = 15.0
     external_url: str = ""
@@ -281,6 +289,23 @@ def load_settings(
         else:
             values[setting.name] = raw
     return Settings(**values)
+
+
+def setting_value(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """One setting from its ``MLVITALS_*`` variable, else its default; unlike
+    :func:`load_settings`, a malformed variable of another setting does not matter.
+
+    >>> setting_value("instance", environ={"MLVITALS_INSTANCE": "replica-3"})
+    'replica-3'
+    """
+    setting = _BY_NAME[name]
+    env = os.environ if environ is None else environ
+    if setting.env_var not in env:
+        return setting.default
+    try:
+        return setting.parse(env[setting.env_var])
+    except ValueError as exc:
+        raise ConfigError(f"{setting.env_var}: {exc}") from None
 
 
 def to_environ(settings: Settings) -> dict[str, str]:

@@ -33,6 +33,7 @@ from mlvitals.alerts.rules import (
 from mlvitals.server.alerts.evaluator import Evaluator
 from mlvitals.server.alerts.persistence import load_states
 from mlvitals.server.areas import SIGNALS
+from mlvitals.server.serving.queries import instances, services_health
 from mlvitals.store import Store
 from tests.alerts.helpers import T0, window_row
 from tests.alerts.test_evaluate import STEP, reference
@@ -54,7 +55,9 @@ def latency(store: Store, t: float, bad: bool) -> None:
     _window(store, t, bad, latency=2.0 if bad else 0.05)
 
 
-def instance_sample(store: Store, service: str, instance: str, t: float) -> None:
+def instance_sample(
+    store: Store, service: str, instance: str, t: float, *, stopped: bool = False
+) -> None:
     row = {
         "service": service,
         "version": "1",
@@ -63,6 +66,8 @@ def instance_sample(store: Store, service: str, instance: str, t: float) -> None
         "gpus": "[]",
         "batch_id": "b",
     }
+    if stopped:  # a column of its own since the stop record; older rows leave it out
+        row["stopped"] = 1
     store.insert("instance_samples", [row])
 
 
@@ -247,6 +252,42 @@ def test_absence_per_service_and_per_instance(store: Store) -> None:
         (("instance", "pod-b"), ("service", "fraud")): 50.0,
         (("instance", "pod-z"), ("service", "old")): 7300.0,
     }
+
+
+def test_a_cleanly_stopped_instance_is_neither_down_nor_counted(store: Store) -> None:
+    # pod-a served, then stopped cleanly (a deploy); pod-b went silent without a word (a
+    # crash); pod-c stopped and came back under the same name (a restart in place); every
+    # instance of "etl" stopped (scaled to zero).
+    store.insert("serving_windows", [window_row("fraud", "pod-a", T0, [0.1])])  # seen T0 + 10
+    instance_sample(store, "fraud", "pod-a", T0 + 20.0, stopped=True)
+    instance_sample(store, "fraud", "pod-b", T0 + 50.0)
+    instance_sample(store, "fraud", "pod-c", T0 + 20.0, stopped=True)
+    instance_sample(store, "fraud", "pod-c", T0 + 60.0)
+    instance_sample(store, "etl", "job-1", T0 + 5.0)
+    instance_sample(store, "etl", "job-1", T0 + 15.0, stopped=True)
+    now = T0 + 400.0
+    per_pod = Rule("I", AbsenceSpec(30.0, group_by=("instance",)))
+    assert sample_values(store, per_pod, now) == {
+        (("instance", "pod-b"), ("service", "fraud")): 350.0,
+        (("instance", "pod-c"), ("service", "fraud")): 340.0,
+    }
+    per_service = Rule("S", AbsenceSpec(30.0))
+    assert sample_values(store, per_service, now) == {(("service", "fraud"),): 340.0}
+
+    health = {h["service"]: h for h in services_health(store, T0 + 65.0, down_after=60.0)}
+    assert (health["fraud"]["instances"], health["fraud"]["instances_up"]) == (2, 2)
+    assert health["fraud"]["instances_stopped"] == 1
+    assert (health["etl"]["instances"], health["etl"]["up"], health["etl"]["stopped"]) == (
+        0,
+        False,
+        True,
+    )
+    listed = {i["instance"]: i for i in instances(store, "fraud", T0 + 65.0, down_after=60.0)}
+    assert [(n, i["up"], i["stopped"]) for n, i in sorted(listed.items())] == [
+        ("pod-a", False, True),
+        ("pod-b", True, False),
+        ("pod-c", True, False),
+    ]
 
 
 def test_availability_counts_checks_in_the_window(store: Store) -> None:

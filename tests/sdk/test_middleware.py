@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, HTTPException
 from flask import Flask, Response, abort, stream_with_context
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -310,14 +311,108 @@ def test_fastapi_middleware(monitor: Monitor, memory: MemoryTransport) -> None:
         assert c.post("/score", json={"values": [1, 2]}).json() == {"score": 3.0}
         assert c.post("/score", json={"values": "x"}).status_code == 422
         assert c.post("/score", json={"values": []}).status_code == 500
-        assert "mlvitals_calls_total" in c.get("/metrics/").text
     monitor.flush()
     validate_wire(memory.records)
     assert summary(memory) == {
         "GET /models/{name}": (2, {}, 1),
         "POST /score": (3, {"tests.sdk.test_middleware.ModelError": 1}, 1),
-        "GET /metrics": (1, {}, 0),
     }
+
+
+# -- scrapes and health checks are not traffic ---------------------------------------------
+
+
+def assert_exposition(response: Any, calls: int) -> None:
+    """A 200 answer holding the monitor's exposition, with ``calls`` ok calls of predict."""
+    assert response.status_code == 200, (response.status_code, response.headers)
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    ok = [
+        s.value
+        for s in families["mlvitals_calls"].samples
+        if s.name == "mlvitals_calls_total" and s.labels["outcome"] == "ok"
+    ]
+    assert ok == [calls]
+
+
+def test_scrapes_of_the_documented_fastapi_mount_are_answered_and_not_counted(
+    monitor: Monitor, memory: MemoryTransport
+) -> None:
+    app = FastAPI()  # exactly as docs/sdk.md sets it up
+    app.add_middleware(AsgiMiddleware, monitor=monitor, exclude=["/healthz"])
+    app.mount("/metrics", monitor.metrics_app())
+
+    @app.post("/predict")
+    async def predict() -> dict[str, float]:
+        return {"score": 0.5}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    with TestClient(app, follow_redirects=False) as c:
+        for _ in range(3):
+            assert c.post("/predict").status_code == 200
+        for _ in range(4):
+            assert c.get("/healthz").json() == {"ok": True}
+        # Prometheus scrapes /metrics: answered as is, not redirected to /metrics/.
+        for _ in range(2):
+            assert_exposition(c.get("/metrics"), 3)
+        assert_exposition(c.get("/metrics/"), 3)
+    monitor.flush()
+    assert summary(memory) == {"POST /predict": (3, {}, 0)}
+
+
+def test_scrapes_and_excluded_paths_of_a_wrapped_starlette_app_are_not_counted(
+    monitor: Monitor, memory: MemoryTransport
+) -> None:
+    inner = starlette_app()
+    inner.router.routes.append(Route("/ready", lambda request: PlainTextResponse("ready")))
+    app = monitor.asgi(inner, exclude=["/ready", "/static"])
+    with TestClient(app, follow_redirects=False) as c:
+        assert c.get("/items/1").json() == {"id": 1}
+        assert c.get("/ready").text == "ready"
+        assert c.get("/static/site.css").text == "a file"  # under an excluded path
+        assert_exposition(c.get("/metrics"), 1)
+        assert c.get("/readyz").status_code == 404  # a sibling of /ready still counts
+    monitor.flush()
+    assert summary(memory) == {
+        "GET /items/{item_id:int}": (1, {}, 0),
+        "GET (unmatched)": (1, {}, 1),
+    }
+
+
+def test_flask_scrapes_and_excluded_paths_are_not_counted(
+    monitor: Monitor, memory: MemoryTransport
+) -> None:
+    app = flask_app()
+    app.add_url_rule("/healthz", "healthz", lambda: "ok")
+    app.wsgi_app = monitor.wsgi(app.wsgi_app, exclude=["/healthz"])  # type: ignore[method-assign]
+    c = app.test_client()
+    assert c.get("/items/1", buffered=True).json == {"id": 1}
+    assert c.get("/healthz", buffered=True).text == "ok"
+    assert_exposition(c.get("/metrics", buffered=True), 1)
+    monitor.flush()
+    assert summary(memory) == {"GET /items/<int:item_id>": (1, {}, 0)}
+
+
+def test_the_metrics_path_can_be_moved_or_left_to_the_app(
+    monitor: Monitor, memory: MemoryTransport
+) -> None:
+    inner = starlette_app()
+    inner.router.routes.append(Route("/metrics", lambda request: PlainTextResponse("mine")))
+    with TestClient(monitor.asgi(inner, metrics_path=None)) as c:
+        assert c.get("/metrics").text == "mine"  # the app's own endpoint, counted
+    with TestClient(monitor.asgi(inner, metrics_path="/internal/metrics")) as c:
+        assert_exposition(c.get("/internal/metrics"), 1)
+    monitor.flush()
+    assert summary(memory) == {"GET /metrics": (1, {}, 0)}
+
+
+def test_bad_exclusions_are_refused(monitor: Monitor) -> None:
+    with pytest.raises(ValueError, match="must start with '/'"):
+        monitor.asgi(starlette_app(), exclude=["healthz"])
+    with pytest.raises(ValueError, match="must start with '/'"):
+        monitor.wsgi(flask_app().wsgi_app, metrics_path="metrics")
 
 
 # -- Flask ---------------------------------------------------------------------------------

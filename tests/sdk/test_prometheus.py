@@ -103,13 +103,15 @@ def test_histograms_match_exact_bucket_counts(busy_monitor: Monitor) -> None:
     latencies = np.array([*OK_LATENCIES, FAILED_LATENCY, FAILED_LATENCY])
     for bound in DEFAULT_BOUNDS:
         expected = int((latencies <= bound).sum())
+        # Only a value within the sketch's 1 % of a bound may land on its other side.
+        near = int(((latencies >= bound / 1.01) & (latencies <= bound / 0.99)).sum())
         got = value(p, "mlvitals_call_duration_seconds_bucket", **base, le=repr(bound))
-        assert got == expected, bound
+        assert abs(got - expected) <= near, bound
     assert value(p, "mlvitals_call_duration_seconds_bucket", **base, le="+Inf") == 7
     assert value(p, "mlvitals_call_duration_seconds_count", **base) == 7
     assert value(p, "mlvitals_call_duration_seconds_sum", **base) == pytest.approx(latencies.sum())
     # CPU time was 0 for every call: all in the first bucket.
-    assert value(p, "mlvitals_call_cpu_seconds_bucket", **base, le="0.0005") == 7
+    assert value(p, "mlvitals_call_cpu_seconds_bucket", **base, le=repr(DEFAULT_BOUNDS[0])) == 7
     assert value(p, "mlvitals_call_cpu_seconds_sum", **base) == 0
 
 

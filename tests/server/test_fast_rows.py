@@ -86,7 +86,8 @@ def _same(fast: dict[str, Any], slow: dict[str, Any]) -> bool:
 def _bases() -> list[dict[str, Any]]:
     windows = [r for r in realistic_records(40, 3) if r["kind"] == "serving_window"]
     gpu = {"index": 0, "name": "NVIDIA H200", "utilization": 0.5, "process_memory_bytes": 9}
-    return [*windows[:4], instance_sample(), {**instance_sample(), "gpus": [gpu]}]
+    stopped = {**instance_sample(), "stopped": True}
+    return [*windows[:4], instance_sample(), {**instance_sample(), "gpus": [gpu]}, stopped]
 
 
 BASES = _bases()

@@ -96,6 +96,30 @@ def test_services_and_series(fleet: tuple[TestClient, np.ndarray]) -> None:
     assert [i["up"] for i in inst["instances"]] == [True, True, True]
 
 
+def test_an_instance_that_stopped_leaves_the_roster_counts_and_gauges(
+    fleet: tuple[TestClient, np.ndarray],
+) -> None:
+    client, _ = fleet
+    # A clean stop: its sample comes with the last window it closed, which ends at NOW.
+    stopped = {**instance_sample(service="fraud", instance="pod-b", t=NOW), "stopped": True}
+    assert client.post("/api/v1/ingest", json=batch([stopped])).json()["stored"] == 1
+    (service,) = client.get("/api/v1/services").json()
+    assert (service["instances"], service["instances_up"], service["instances_stopped"]) == (
+        2,
+        2,
+        1,
+    )
+    inst = client.get("/api/v1/services/fraud/instances").json()["instances"]
+    assert [(i["instance"], i["up"], i["stopped"]) for i in inst] == [
+        ("pod-a", True, False),
+        ("pod-b", False, True),
+        ("pod-c", True, False),
+    ]
+    families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
+    rss = families["mlvitals_process_resident_memory_bytes"].samples
+    assert sorted(s.labels["instance"] for s in rss) == ["pod-a", "pod-c"]
+
+
 def test_metrics_export_the_fleet_exactly(fleet: tuple[TestClient, np.ndarray]) -> None:
     client, values = fleet
     text = client.get("/metrics").text

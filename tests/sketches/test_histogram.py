@@ -60,3 +60,13 @@ def test_bounds_are_checked() -> None:
         cumulative_buckets(s, [])
     with pytest.raises(ValueError, match="finite"):
         cumulative_buckets(s, [1.0, math.inf])
+
+
+def test_default_bounds_are_at_most_five_percent_apart_from_1ms_to_60s() -> None:
+    bounds = np.array(DEFAULT_BOUNDS)
+    assert bounds[0] < 0.001 and bounds[-1] >= 60.0
+    inside = bounds[(bounds >= 0.001) & (bounds <= 60.0)]
+    assert inside[0] == 0.001
+    ratios = inside[1:] / inside[:-1]
+    # Rounding the labels to four digits moves a ratio by at most 0.1 %.
+    assert ratios.max() <= 1.05 * 1.001 and ratios.min() >= 1.05 / 1.001

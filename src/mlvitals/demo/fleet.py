@@ -79,7 +79,8 @@ class Replica:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        """Stop taking traffic, stop the server and ship the monitor's last window."""
+        """Stop taking traffic, stop the server and ship the monitor's last window (which
+        says that the instance stopped: a clean shutdown raises no alert)."""
         if self.stopped:
             return
         self.stopped = True
@@ -89,6 +90,19 @@ class Replica:
         self.thread.join(5)
         if self.monitor is not None:
             self.monitor.close(timeout=1.0)
+
+    def crash(self) -> None:
+        """Stop as a killed process does: its monitor ships nothing more, not even that it
+        stopped, and the server stops answering."""
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.traffic is not None:
+            self.traffic.stop()
+        if self.monitor is not None:
+            self.monitor._abandon()
+        self.server.should_exit = True
+        self.thread.join(5)
 
 
 @dataclass

@@ -10,7 +10,7 @@ pace  incident                                            alert it raises
 2     the canary answers 0.6 s slower for a while         HighLatencyP90 (version 1.5.0)
 3     the next feature run extracts 24 rows, not ~400     PipelineStepAnomaly
 4     the next feature run's batch has drifted            DataDrift, DataCheckFailed
-5     replica-a stops                                     InstanceDown
+5     replica-a crashes                                   InstanceDown
 5.6   retraining starts with scikit-learn upgraded        EnvironmentChanged
 6     ... and fails in fit                                PipelineRunFailed
 7     the rerun (pinned back) succeeds; its cost brings   BudgetForecastHigh
@@ -115,8 +115,8 @@ class ServingIncidents:
 
     def stop_instance(self) -> None:
         at = time.time()
-        self.fleet[STOPPED_REPLICA].stop()
-        # Its monitor shipped a last window and sample as it closed: silence starts now.
+        self.fleet[STOPPED_REPLICA].crash()
+        # Its monitor shipped its last window within the last tick: silence starts now.
         silent_from = time.time()
         self.timeline.staged(
             Staged(

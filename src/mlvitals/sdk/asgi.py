@@ -13,16 +13,23 @@
   decorate them with ``@monitor.track`` to measure that thread's CPU.
 - outcome: an exception is a failure with its type; a 5xx status a failure ``"HTTP 503"``;
   a 4xx a client error.
+- shutdown: when the server shuts the app down (the ASGI lifespan's shutdown, which uvicorn
+  runs on SIGTERM before the process ends), the monitor ships what is left and says that the
+  instance stopped, so a deploy or restart raises no alert.
+- not traffic: the middleware answers Prometheus scrapes of ``metrics_path`` (``/metrics``,
+  with or without a trailing slash) itself, and passes ``exclude``'d paths (health checks) to
+  the app; neither is timed or counted.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from mlvitals.sdk.track import Probe, Steps, error_type
+from mlvitals.sdk.untracked import METRICS_PATH, Untracked
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -81,16 +88,32 @@ class AsgiMiddleware:
     above that (2,000 in a 10-second window). Latency, outcome and counts cover every
     request. A window's CPU seconds are its measured requests' sum scaled up to all of its
     requests; its CPU sketch holds the measured ones. ``0`` measures every request.
+
+    ``metrics_path``: the middleware answers this path (and the path with a trailing slash)
+    with the monitor's Prometheus exposition, without passing it to the app or counting it;
+    ``None`` leaves the path to the app. ``exclude``: paths (and everything below them) that
+    go to the app but are not counted, such as health checks. Paths are relative to the
+    middleware's ``root_path``.
     """
 
     def __init__(
-        self, app: ASGIApp, monitor: Any, *, cpu_sample_interval: float = CPU_SAMPLE_INTERVAL
+        self,
+        app: ASGIApp,
+        monitor: Any,
+        *,
+        cpu_sample_interval: float = CPU_SAMPLE_INTERVAL,
+        metrics_path: str | None = METRICS_PATH,
+        exclude: Iterable[str] = (),
     ) -> None:
         if not cpu_sample_interval >= 0:
             raise ValueError(
                 f"cpu_sample_interval must be zero or more seconds, got {cpu_sample_interval}"
             )
         self.app = app
+        self._untracked = Untracked(metrics_path, exclude)
+        self._monitor = monitor
+        self._metrics_app: ASGIApp | None = None
+        monitor._serves()
         probe: Probe = monitor._probe
         self._timer = probe.timer
         self._cpu_timer = probe.cpu_timer
@@ -103,11 +126,22 @@ class AsgiMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                send = self._on_shutdown(send)
+            await self.app(scope, receive, send)
+            return
+        entry_root = scope.get("root_path") or ""
+        path: str = scope.get("path") or "/"
+        if entry_root and path.startswith(entry_root):
+            path = path[len(entry_root) :] or "/"
+        if self._untracked.is_metrics(path):
+            await self._metrics(scope, receive, send)
+            return
+        if self._untracked.excluded(path):
             await self.app(scope, receive, send)
             return
         timer = self._timer
         t0 = timer()
-        entry_root = scope.get("root_path") or ""
         status = 0
         end = 0.0
         steps: Steps | None = None
@@ -161,6 +195,21 @@ class AsgiMiddleware:
             self._client_error(op, t1, t1 - t0, cpu)
         else:
             self._ok(op, t1, t1 - t0, cpu)
+
+    def _on_shutdown(self, send: Send) -> Send:
+        stopping = self._monitor._stopping
+
+        async def send_after_stopping(message: Message) -> None:
+            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                stopping()
+            await send(message)
+
+        return send_after_stopping
+
+    async def _metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._metrics_app is None:
+            self._metrics_app = self._monitor.metrics_app()
+        await self._metrics_app(scope, receive, send)
 
     def _operation(self, scope: Scope, entry_root: str) -> str:
         """The request's operation, remembered per method, route and mount.

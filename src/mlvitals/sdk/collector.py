@@ -3,9 +3,11 @@
 It runs on one background daemon thread (or is driven by hand with ``tick()``). Each tick
 takes the calls buffered by every thread, folds them into the open window, reads RSS and
 GPUs, and once the window's end has passed emits one ``serving_window`` record per operation
-and one ``instance_sample``. Windows are aligned to multiples of their length in wall-clock
-time; a call belongs to the window that is open when the collector takes it, which is at
-most the collector's wake-up delay (milliseconds) after it ends.
+and, once the process is a service instance (``serving``), one ``instance_sample``: a
+process that never tracked a call (a batch job) sends no serving records at all, so the
+server never expects it to keep reporting. Windows are aligned to multiples of their length
+in wall-clock time; a call belongs to the window that is open when the collector takes it,
+which is at most the collector's wake-up delay (milliseconds) after it ends.
 """
 
 from __future__ import annotations
@@ -60,10 +62,14 @@ class Collector:
         clock: Callable[[], float],
         window: float,
         alpha: float = 0.01,
+        serving: bool = False,
     ) -> None:
         if not 0 < window <= 86400:
             raise ValueError(f"window must be between 0 and 86400 seconds, got {window}")
         self.identity = identity
+        # A service instance from the start, or from the first window with calls.
+        self.serving = serving
+        self._last_sample = float("-inf")
         self.window = window
         self.alpha = alpha
         self._recorder = recorder
@@ -104,12 +110,24 @@ class Collector:
 
     # -- the work of one tick ------------------------------------------------------------------
 
-    def tick(self, *, force: bool = False) -> Records:
+    def tick(self, *, force: bool = False, stopping: bool = False) -> Records:
         """Take buffered calls, sample resources, and close the window if it has ended.
 
         ``force`` also closes the open window early (for ``flush()`` and ``close()``): it is
-        split at now, and the rest of it becomes a window of its own.
+        split at now, and the rest of it becomes a window of its own. ``stopping`` (a clean
+        shutdown) forces, and ends a service instance's records with a sample that says it
+        stopped.
         """
+        out = self._tick(force or stopping)
+        if stopping and self.serving:
+            with self._lock:
+                if out and out[-1]["kind"] == "instance_sample":
+                    out[-1]["stopped"] = True
+                else:
+                    out.append(self._sample(self._clock(), stopped=True))
+        return out
+
+    def _tick(self, force: bool) -> Records:
         with self._lock:
             now = self._clock()
             # Wait for a write in progress only when a window closes; otherwise its table
@@ -187,12 +205,24 @@ class Collector:
             if total is None:
                 total = self._totals[operation] = OpAggregate(self.alpha, intervals=False)
             total.merge(agg)
-        out.append(
-            self._sampler.instance_sample(
-                service=ident.service, version=ident.version, instance=ident.instance, time=now
-            )
-        )
+        if self._ops:
+            self.serving = True
+        if self.serving:
+            out.append(self._sample(now))
         return out
+
+    def _sample(self, now: float, *, stopped: bool = False) -> dict[str, Any]:
+        # Samples of one instance are keyed by time: a stop in the same clock reading as
+        # the last window's sample gets a time of its own.
+        now = max(now, math.nextafter(self._last_sample, math.inf))
+        self._last_sample = now
+        ident = self.identity
+        sample = self._sampler.instance_sample(
+            service=ident.service, version=ident.version, instance=ident.instance, time=now
+        )
+        if stopped:
+            sample["stopped"] = True
+        return sample
 
     # -- what a Prometheus scrape reads ----------------------------------------------------------
 

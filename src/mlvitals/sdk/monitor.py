@@ -11,11 +11,10 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import socket
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -24,10 +23,12 @@ from mlvitals.errors import ConfigError
 from mlvitals.sdk.asgi import CPU_SAMPLE_INTERVAL, ASGIApp, AsgiMiddleware
 from mlvitals.sdk.collector import Collector, CollectorThread, Identity, Records
 from mlvitals.sdk.gpu import GpuSampler
+from mlvitals.sdk.instance import default_instance, instance_from_environment
 from mlvitals.sdk.recorder import MAX_NAME, Recorder
 from mlvitals.sdk.resources import ResourceSampler
 from mlvitals.sdk.track import Probe, Span
 from mlvitals.sdk.transport import HttpTransport, Transport
+from mlvitals.sdk.untracked import METRICS_PATH
 from mlvitals.sdk.wsgi import Environ, WSGIApp, WsgiMiddleware, flask_route
 from mlvitals.sketches import DEFAULT_BOUNDS
 
@@ -65,8 +66,10 @@ class Monitor:
             ships nothing (Prometheus only).
         token: bearer token for the server's ingest scope.
         window: seconds per aggregation window (default 10).
-        instance: this process's name in the fleet (default ``"host:pid"``). A forked child
-            gets ``"<instance>:<child pid>"``.
+        instance: this process's name in the fleet (1-200 characters). Default: the
+            ``MLVITALS_INSTANCE`` environment variable, else the hostname for a container's
+            main process (the pod name in Kubernetes), else ``"host:pid"``; see
+            :mod:`mlvitals.sdk.instance`. A forked child gets ``"<instance>:<child pid>"``.
         max_series: distinct operations kept per process; calls of any further operation are
             counted under ``"__other__"``.
         clock: wall-clock seconds for window boundaries and sample times (``time.time``).
@@ -81,6 +84,10 @@ class Monitor:
         tick: seconds between resource readings and takes of buffered calls.
         histogram_bounds: upper bounds of the Prometheus histograms, in seconds.
         flush_timeout_at_exit: seconds to spend shipping what is left at interpreter exit.
+        serving: a service instance from the start. Without it the process becomes one at
+            its first tracked call, or when :meth:`asgi` or :meth:`wsgi` wraps an app; until
+            then (a batch job's monitor, used for runs and checks) it sends no serving
+            records, so the server does not expect it to keep reporting.
     """
 
     def __init__(
@@ -103,6 +110,7 @@ class Monitor:
         tick: float = 1.0,
         histogram_bounds: Sequence[float] = DEFAULT_BOUNDS,
         flush_timeout_at_exit: float = 3.0,
+        serving: bool = False,
     ) -> None:
         if not service or len(service) > MAX_NAME:
             raise ConfigError(f"service must be 1-{MAX_NAME} characters, got {service!r}")
@@ -116,6 +124,10 @@ class Monitor:
             raise ConfigError(f"tick must be a positive number of seconds, got {tick}")
         if server is not None and not server.startswith(("http://", "https://")):
             raise ConfigError(f"server must be an http:// or https:// URL, got {server!r}")
+        if instance is None:
+            instance = instance_from_environment()
+        elif not 0 < len(instance) <= MAX_NAME:
+            raise ConfigError(f"instance must be 1-{MAX_NAME} characters, got {instance!r}")
         self.service = service
         self.version = version
         self.window = window
@@ -140,6 +152,7 @@ class Monitor:
             sampler=ResourceSampler(GpuSampler(nvml=nvml)),
             clock=clock,
             window=window,
+            serving=serving,
         )
         self._owns_transport = transport is None and server is not None
         if transport is None and server is not None:
@@ -166,7 +179,7 @@ class Monitor:
 
     def _instance_name(self) -> str:
         if self._given_instance is None:
-            return f"{socket.gethostname()}:{os.getpid()}"[:MAX_NAME]
+            return default_instance()
         return self._given_instance[:MAX_NAME]
 
     @property
@@ -197,20 +210,38 @@ class Monitor:
         return Span(self._probe, operation)
 
     def asgi(
-        self, app: ASGIApp, *, cpu_sample_interval: float = CPU_SAMPLE_INTERVAL
+        self,
+        app: ASGIApp,
+        *,
+        cpu_sample_interval: float = CPU_SAMPLE_INTERVAL,
+        metrics_path: str | None = METRICS_PATH,
+        exclude: Iterable[str] = (),
     ) -> AsgiMiddleware:
         """Wrap an ASGI app (Starlette, FastAPI) to track every HTTP request.
 
         ``cpu_sample_interval``: see :class:`~mlvitals.sdk.asgi.AsgiMiddleware` (0 measures
-        the CPU time of every request).
+        the CPU time of every request). The middleware answers ``metrics_path`` with the
+        Prometheus exposition; ``exclude``'d paths (health checks) are not counted.
         """
-        return AsgiMiddleware(app, self, cpu_sample_interval=cpu_sample_interval)
+        return AsgiMiddleware(
+            app,
+            self,
+            cpu_sample_interval=cpu_sample_interval,
+            metrics_path=metrics_path,
+            exclude=exclude,
+        )
 
     def wsgi(
-        self, app: WSGIApp, *, route: Callable[[Environ], str | None] = flask_route
+        self,
+        app: WSGIApp,
+        *,
+        route: Callable[[Environ], str | None] = flask_route,
+        metrics_path: str | None = METRICS_PATH,
+        exclude: Iterable[str] = (),
     ) -> WsgiMiddleware:
-        """Wrap a WSGI app (Flask: ``app.wsgi_app = monitor.wsgi(app.wsgi_app)``)."""
-        return WsgiMiddleware(app, self, route=route)
+        """Wrap a WSGI app (Flask: ``app.wsgi_app = monitor.wsgi(app.wsgi_app)``); the same
+        ``metrics_path`` and ``exclude`` as :meth:`asgi`."""
+        return WsgiMiddleware(app, self, route=route, metrics_path=metrics_path, exclude=exclude)
 
     # -- Prometheus ------------------------------------------------------------------------------
 
@@ -401,7 +432,9 @@ class Monitor:
     def close(self, timeout: float = 5.0) -> bool:
         """Stop the collector, ship what is left (for up to ``timeout`` s) and stop shipping.
 
-        Calls recorded after ``close()`` are discarded. Called for you at interpreter exit.
+        A service instance's last record says that it stopped: the server shows it as
+        stopped, not down, and raises no alert for its silence. Calls recorded after
+        ``close()`` are discarded. Called for you at interpreter exit.
         """
         if self._closed:
             return True
@@ -409,7 +442,7 @@ class Monitor:
         self._thread.stop()
         self._recorder.close()
         try:
-            self._ship(self._collector.tick(force=True))
+            self._ship(self._collector.tick(stopping=True))
         finally:
             _LIVE.discard(self)
         done = True
@@ -421,6 +454,32 @@ class Monitor:
                 done = quality.close(max(deadline - time.monotonic(), 0.0)) and done
         self._collector.close()
         return done
+
+    def _serves(self) -> None:
+        """A middleware wraps an app: this process is a service instance from now on."""
+        self._collector.serving = True
+
+    def _stopping(self) -> None:
+        """The server this monitor's middleware runs in is shutting down (ASGI lifespan):
+        ship what is left and say that the instance stopped, before the process may be
+        ended by the signal that stopped the server. Calls recorded later still count; an
+        instance that serves again reports again."""
+        if self._closed:
+            return
+        self._ship(self._collector.tick(stopping=True))
+        if self._transport is not None:
+            self._transport.flush(self._exit_timeout)
+
+    def _abandon(self) -> None:
+        """Stop as a killed process does: nothing more is shipped, not even that it stopped
+        (the demo's staged crash)."""
+        self._closed = True
+        self._thread.stop()
+        self._recorder.close()
+        _LIVE.discard(self)
+        if self._transport is not None:
+            self._transport.close(0.0)
+        self._collector.close()
 
     def __enter__(self) -> Monitor:
         return self

@@ -10,6 +10,8 @@
   iterable is closed on another thread).
 - outcome: an exception is a failure with its type; 5xx a failure ``"HTTP 500"``; 4xx a
   client error. Flask turns view exceptions into 500 responses unless it propagates them.
+- not traffic: the middleware answers Prometheus scrapes of ``metrics_path`` itself, and
+  passes ``exclude``'d paths (health checks) to the app; neither is timed or counted.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from mlvitals.sdk.asgi import http_operation
 from mlvitals.sdk.track import Probe, error_type
+from mlvitals.sdk.untracked import METRICS_PATH, Untracked
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -164,6 +167,10 @@ class WsgiMiddleware:
     >>> app.wsgi_app = monitor.wsgi(app.wsgi_app)   # or WsgiMiddleware(app.wsgi_app, monitor)
     >>> monitor.close()
     True
+
+    ``metrics_path`` (default ``/metrics``; ``None``: left to the app) is answered with the
+    monitor's Prometheus exposition; ``exclude``'d paths (and those below them) go to the
+    app uncounted. Paths are ``PATH_INFO``, relative to ``SCRIPT_NAME``.
     """
 
     def __init__(
@@ -172,13 +179,26 @@ class WsgiMiddleware:
         monitor: Any,
         *,
         route: Callable[[Environ], str | None] = flask_route,
+        metrics_path: str | None = METRICS_PATH,
+        exclude: Iterable[str] = (),
     ) -> None:
         self.app = app
+        self._untracked = Untracked(metrics_path, exclude)
+        self._monitor = monitor
+        self._metrics_app: WSGIApp | None = None
+        monitor._serves()
         self._probe: Probe = monitor._probe
         self._route = route
         self._fallback = _url_map_matcher(app) if route is flask_route else None
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        if self._untracked.is_metrics(path):
+            if self._metrics_app is None:
+                self._metrics_app = self._monitor.metrics_wsgi_app()
+            return self._metrics_app(environ, start_response)
+        if self._untracked.excluded(path):
+            return self.app(environ, start_response)
         ex = _Exchange(self._probe, environ, self._route, self._fallback)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

@@ -7,7 +7,14 @@
 0.25
 """
 
-from mlvitals.sketches.histogram import DEFAULT_BOUNDS, cumulative_buckets
+from mlvitals.sketches.histogram import COARSE_BOUNDS, DEFAULT_BOUNDS, cumulative_buckets
 from mlvitals.sketches.quantile import MAX_BINS, ZERO_CUTOFF, QuantileSketch
 
-__all__ = ["DEFAULT_BOUNDS", "MAX_BINS", "ZERO_CUTOFF", "QuantileSketch", "cumulative_buckets"]
+__all__ = [
+    "COARSE_BOUNDS",
+    "DEFAULT_BOUNDS",
+    "MAX_BINS",
+    "ZERO_CUTOFF",
+    "QuantileSketch",
+    "cumulative_buckets",
+]

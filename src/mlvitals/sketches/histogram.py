@@ -18,7 +18,35 @@ from itertools import pairwise
 
 from mlvitals.sketches.quantile import QuantileSketch
 
-DEFAULT_BOUNDS: tuple[float, ...] = (
+BUCKET_RATIO = 1.05
+"""Ratio of neighbouring bounds of :data:`DEFAULT_BOUNDS` between 1 ms and 60 s."""
+
+
+def geometric_bounds(low: float, high: float, ratio: float) -> tuple[float, ...]:
+    """Bounds from ``low`` up to the first at or above ``high``, each ``ratio`` times the last,
+    rounded to four significant digits (short ``le`` labels).
+
+    >>> geometric_bounds(0.001, 0.0012, 1.05)
+    (0.001, 0.00105, 0.001102, 0.001158, 0.001216)
+    """
+    if not (0 < low < high and ratio > 1):
+        raise ValueError(f"need 0 < low < high and ratio > 1, got {low}, {high}, {ratio}")
+    out: list[float] = []
+    k = 0
+    while not out or out[-1] < high:
+        out.append(float(f"{low * ratio**k:.4g}"))
+        k += 1
+    return tuple(out)
+
+
+DEFAULT_BOUNDS: tuple[float, ...] = (0.0001, 0.00025, 0.0005, *geometric_bounds(0.001, 60.0, 1.05))
+"""Upper bounds in seconds: three below a millisecond, then 5 % apart from 1 ms to 60 s.
+
+``histogram_quantile`` interpolates inside the bucket that holds the quantile, so between
+1 ms and 60 s its answer is within about 5 % of the true quantile (plus the sketch's 1 %
+near a bound). 230 bounds: 233 series per histogram and label set."""
+
+COARSE_BOUNDS: tuple[float, ...] = (
     0.0005,
     0.001,
     0.0025,
@@ -36,7 +64,8 @@ DEFAULT_BOUNDS: tuple[float, ...] = (
     30.0,
     60.0,
 )
-"""Upper bounds in seconds, from half a millisecond (a small model) to a minute (a batch)."""
+"""Sixteen bounds from half a millisecond to a minute: 19 series per histogram, but a
+quantile read from them can be off by half a bucket (tens of percent)."""
 
 
 def cumulative_buckets(

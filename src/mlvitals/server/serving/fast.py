@@ -63,6 +63,7 @@ _SAMPLE_FIELDS = frozenset(
         "cpu_cores_allocated",
         "memory_allocated_bytes",
         "gpus",
+        "stopped",
     }
 )
 _GPU_FIELDS = (
@@ -193,6 +194,9 @@ def instance_row(record: dict[str, Any]) -> dict[str, Any] | None:
             gpus = []
         elif type(gpus) is not list or len(gpus) > 64:
             raise _Slow
+        stopped = get("stopped", False)
+        if type(stopped) is not bool:
+            raise _Slow
         return {
             "service": _name(record["service"]),
             "version": _name(get("version", ""), empty=True),
@@ -207,6 +211,7 @@ def instance_row(record: dict[str, Any]) -> dict[str, Any] | None:
             "cpu_cores_allocated": _optional_number(get("cpu_cores_allocated"), above=True),
             "memory_allocated_bytes": _optional_count(get("memory_allocated_bytes"), above=True),
             "gpus": orjson.dumps([_gpu(g) for g in gpus]).decode(),
+            "stopped": int(stopped),
         }
     except (_Slow, KeyError, OverflowError, TypeError):  # TypeError: orjson's, for huge ints
         return None

@@ -105,13 +105,15 @@ class FleetCollector(Collector):
         yield from self._resources()
 
     def _resources(self) -> Iterator[Metric]:
-        """The latest sample of each instance seen in the last ten minutes."""
+        """The latest sample of each instance seen in the last ten minutes, unless that
+        sample says the instance stopped."""
         since = self._clock() - 600
         rows = self._store.fetch(
             "SELECT s.service, s.instance, s.rss_bytes, s.gpus FROM instance_samples s"
             " JOIN (SELECT service, instance, MAX(time) AS t FROM instance_samples"
             " WHERE time >= ? GROUP BY service, instance) m"
-            " ON s.service = m.service AND s.instance = m.instance AND s.time = m.t",
+            " ON s.service = m.service AND s.instance = m.instance AND s.time = m.t"
+            " WHERE s.stopped = 0",
             (since,),
         )
         rss = GaugeMetricFamily(

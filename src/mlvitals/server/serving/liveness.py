@@ -11,10 +11,13 @@ from mlvitals.store import Store
 
 def absence_signal(store: Store, rule: Rule, now: float) -> list[Sample]:
     """Seconds since the last serving window or instance sample, per service (or per
-    instance); series silent for longer than ``forget_after`` are left out."""
+    instance); series silent for longer than ``forget_after`` are left out, and so are
+    instances whose last report said they stopped cleanly (a deploy, a scale-down): a
+    service's age is that of its freshest instance still running, and a service whose
+    instances all stopped is not watched."""
     spec = rule.spec
     assert isinstance(spec, AbsenceSpec)
-    rows = _last_seen(store, spec.selector.service)
+    rows = [r for r in _last_seen(store, spec.selector.service) if not r["stopped"]]
     if spec.selector.instance is not None:
         rows = [r for r in rows if r["instance"] == spec.selector.instance]
     seen: dict[tuple[str, ...], float] = {}

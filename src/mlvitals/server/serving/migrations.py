@@ -46,4 +46,9 @@ MIGRATIONS: list[Migration] = [
             )""",
         ),
     ),
+    Migration(
+        101,
+        "instance samples say when an instance stopped cleanly",
+        ("ALTER TABLE instance_samples ADD COLUMN stopped BIGINT NOT NULL DEFAULT 0",),
+    ),
 ]

@@ -203,6 +203,7 @@ def load_service(app: AppState, service: str, query: PageQuery) -> dict[str, Any
         "total": view.total.summary(tr.end - tr.start),
         "instances": listed,
         "instances_up": sum(1 for i in listed if i["up"]),
+        "instances_running": sum(1 for i in listed if not i["stopped"]),
         "operations": operations_table(view),
         "charts": {
             "calls": charts.calls_per_second(view),

@@ -124,35 +124,49 @@ def serving_total(store: Store, q: SeriesQuery) -> dict[str, Any]:
 
 
 def _last_seen(store: Store, service: str | None = None) -> list[dict[str, Any]]:
+    """Each (service, instance) with its latest version, when it last reported (``seen``)
+    and whether its latest report is the sample of a clean shutdown (``stopped``)."""
     where = "WHERE service = ?" if service else ""
     params: Sequence[Any] = (service,) if service else ()
     windows = store.fetch(
-        "SELECT service, instance, MAX(version) AS version, MAX(start + length) AS seen"
+        "SELECT service, instance, MAX(version) AS version, MAX(start + length) AS seen,"
+        " NULL AS stopped_at"
         f" FROM serving_windows {where} GROUP BY service, instance",
         params,
     )
     samples = store.fetch(
-        "SELECT service, instance, MAX(version) AS version, MAX(time) AS seen"
+        "SELECT service, instance, MAX(version) AS version, MAX(time) AS seen,"
+        " MAX(CASE WHEN stopped = 1 THEN time END) AS stopped_at"
         f" FROM instance_samples {where} GROUP BY service, instance",
         params,
     )
     merged: dict[tuple[str, str], dict[str, Any]] = {}
+    stopped_at: dict[tuple[str, str], float] = {}
     for row in windows + samples:
         key = (row["service"], row["instance"])
+        if row["stopped_at"] is not None:
+            stopped_at[key] = float(row["stopped_at"])
         if key not in merged or float(row["seen"]) > merged[key]["seen"]:
             merged[key] = {**row, "seen": float(row["seen"])}
+    for key, row in merged.items():
+        # The stop sample comes after the last window it closed; a process that comes back
+        # under the same name reports after its stop.
+        del row["stopped_at"]
+        row["stopped"] = key in stopped_at and stopped_at[key] >= row["seen"]
     return list(merged.values())
 
 
 def instances(store: Store, service: str, now: float, *, down_after: float) -> list[dict[str, Any]]:
-    """Each instance of a service with its last report and whether it counts as down."""
+    """Each instance of a service with its last report, whether it stopped cleanly, and
+    whether it is up (a stopped instance is neither up nor down)."""
     rows = sorted(_last_seen(store, service), key=lambda r: r["instance"])
     return [
         {
             "instance": r["instance"],
             "version": r["version"],
             "last_seen": r["seen"],
-            "up": now - r["seen"] <= down_after,
+            "stopped": r["stopped"],
+            "up": not r["stopped"] and now - r["seen"] <= down_after,
         }
         for r in rows
     ]
@@ -161,7 +175,12 @@ def instances(store: Store, service: str, now: float, *, down_after: float) -> l
 def services_health(
     store: Store, now: float, *, horizon: float = 300.0, down_after: float = 60.0
 ) -> list[dict[str, Any]]:
-    """Every service with its figures over the last ``horizon`` seconds and its liveness."""
+    """Every service with its figures over the last ``horizon`` seconds and its liveness.
+
+    ``instances`` counts the instances that did not stop cleanly, ``instances_up`` those of
+    them that reported in the last ``down_after`` seconds; a service whose instances all
+    stopped cleanly is ``stopped``, not down.
+    """
     seen: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in _last_seen(store):
         seen[row["service"]].append(row)
@@ -169,12 +188,15 @@ def services_health(
     for service, rows in sorted(seen.items()):
         q = SeriesQuery(service, now - horizon, now + 1e-6, horizon)
         total = serving_total(store, q)
-        up = [r for r in rows if now - r["seen"] <= down_after]
+        running = [r for r in rows if not r["stopped"]]
+        up = [r for r in running if now - r["seen"] <= down_after]
         out.append(
             {
                 "service": service,
-                "instances": len(rows),
+                "instances": len(running),
                 "instances_up": len(up),
+                "instances_stopped": len(rows) - len(running),
+                "stopped": not running,
                 "last_seen": max(r["seen"] for r in rows),
                 "up": bool(up),
                 "calls": total["calls"],

@@ -117,6 +117,10 @@ class InstanceSample(_Record):
         default=None, gt=0, description="memory limit of this instance (cgroup limit or host)"
     )
     gpus: list[GpuReading] = Field(default_factory=list, max_length=64)
+    stopped: bool = Field(
+        default=False,
+        description="the instance's last sample of a clean shutdown: it stopped, it is not down",
+    )
 
 
 def _sample_row(r: InstanceSample) -> dict[str, Any]:
@@ -134,6 +138,7 @@ def _sample_row(r: InstanceSample) -> dict[str, Any]:
         "cpu_cores_allocated": r.cpu_cores_allocated,
         "memory_allocated_bytes": r.memory_allocated_bytes,
         "gpus": orjson.dumps([g.model_dump(exclude_none=True) for g in r.gpus]).decode(),
+        "stopped": int(r.stopped),
     }
 
 
