@@ -77,3 +77,20 @@ def test_what_passes_the_plain_packed_check_passes_the_full_check(
     if QuantileSketch.is_plain_packed(data):
         rebuilt = QuantileSketch.from_dict(data)  # the full check: raises if anything is off
         assert rebuilt.count == data["count"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(values, min_size=1, max_size=4))
+def test_cumulative_buckets_equal_the_sketch_s(groups: list[list[float]]) -> None:
+    import numpy as np
+
+    from mlvitals.sketches import COARSE_BOUNDS, DEFAULT_BOUNDS, cumulative_buckets
+
+    dense = DenseSketch()
+    for group in groups:
+        s = QuantileSketch()
+        s.add_many(group)
+        dense.add_dict(s.to_dict(packed=True))
+    for bounds in (COARSE_BOUNDS, DEFAULT_BOUNDS):
+        expected = [n for _, n in cumulative_buckets(dense.to_sketch(), bounds)]
+        assert dense.cumulative(np.asarray(bounds)).tolist() == expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
@@ -21,6 +21,8 @@ class AppState:
     metrics: ServerMetrics
     tokens: TokenTable
     clock: Callable[[], float]
+    exports: tuple[Callable[[], bytes], ...] = field(default=())
+    """Text expositions appended to the server's own metrics on ``/metrics``."""
 
 
 def state(request: Request) -> AppState:

@@ -82,7 +82,12 @@ async def healthz(request: Request) -> Response:
 )
 async def metrics(request: Request) -> Response:
     app = state(request)
-    return Response(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def render() -> bytes:
+        return b"".join([generate_latest(app.metrics.registry), *(e() for e in app.exports)])
+
+    # Off the event loop: a big fleet's exposition must not stall /healthz or ingest.
+    return Response(await run_in_threadpool(render), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get(

@@ -125,6 +125,40 @@ class DenseSketch:
             "bins": bins,
         }
 
+    def cumulative(self, bounds: np.ndarray) -> np.ndarray:
+        """Values at or below each of the increasing ``bounds``, then the count: what
+        :func:`~mlvitals.sketches.cumulative_buckets` gives for the merged sketch, vectorised.
+
+        >>> s = QuantileSketch(); s.add_many([0.001, 0.02, 0.02, 0.3])
+        >>> d = DenseSketch(); d.add_dict(s.to_dict())
+        >>> d.cumulative(np.array([0.01, 0.1, 1.0])).tolist()
+        [1, 3, 4, 4]
+        """
+        per_bound = np.zeros(bounds.size + 1, dtype=np.int64)
+        if self.count:
+            low, high = self._min, self._max
+            if self._zero:
+                per_bound[np.searchsorted(bounds, min(max(0.0, low), high), "left")] += self._zero
+            counts, offset = self._counts, self._offset
+            nonzero = np.flatnonzero(counts)
+            if nonzero.size and nonzero[-1] - nonzero[0] >= MAX_BINS:  # as to_dict collapses
+                cut = int(nonzero[-1]) - MAX_BINS + 1
+                counts = counts[cut:].copy()
+                counts[0] += int(self._counts[:cut].sum())
+                offset += cut
+                nonzero = np.flatnonzero(counts)
+            if nonzero.size:
+                alpha = float(self.alpha or 0.01)
+                gamma = math.exp(math.log((1.0 + alpha) / (1.0 - alpha)))  # as QuantileSketch
+                reps = 2.0 * gamma ** (offset + nonzero.astype(np.float64)) / (gamma + 1.0)
+                where = np.searchsorted(bounds, np.clip(reps, low, high), "left")
+                per_bound += np.bincount(
+                    where, weights=counts[nonzero], minlength=bounds.size + 1
+                ).astype(np.int64)
+        out = np.cumsum(per_bound)
+        out[-1] = self.count
+        return out
+
     def to_sketch(self) -> QuantileSketch:
         """The equivalent :class:`QuantileSketch` (for quantiles and Prometheus buckets)."""
         return QuantileSketch.from_dict(self.to_dict())
