@@ -2,6 +2,7 @@
 
 from mlvitals.server.area import Area
 from mlvitals.server.serving import api, pages, records
+from mlvitals.server.serving.fleet import FleetCollector
 from mlvitals.server.serving.liveness import absence_signal, availability_signal
 from mlvitals.server.serving.migrations import MIGRATIONS
 from mlvitals.server.serving.signals import burn_rate_signal, serving_signal
@@ -18,4 +19,5 @@ AREA = Area(
         "availability": availability_signal,
         "burn_rate": burn_rate_signal,
     },
+    exports=(lambda store, settings, clock: FleetCollector(store, clock),),
 )
