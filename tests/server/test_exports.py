@@ -3,6 +3,8 @@ values stated from the seeded inputs, read with prometheus-client's own text par
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from tests.sdk.test_prometheus_interop import tool
 from tests.server import exports_seed as seed_data
 from tests.server.exports_seed import BUDGET_LIMIT, CALLS, DELAY, ETL, FAILED_CALLS, SERVICE, TRAIN
 
+DASHBOARD = Path(__file__).resolve().parents[2] / "contrib" / "grafana" / "mlvitals.json"
 NOW = 1718452800.0  # 2024-06-15 12:00 UTC: the month run (12 days ago) is this month
 DAY_START = 1718409600.0
 MONTH_START = 1717200000.0
@@ -134,3 +137,46 @@ def test_promtool_accepts_the_server_exposition(
         [tool("promtool"), "check", "metrics"], input=text, capture_output=True, text=True
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+_PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and"}
+_PROMQL_WORDS |= {"or", "unless", "offset", "time"}
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names a PromQL expression reads: identifiers that are not functions,
+    aggregation clauses, label matchers or keywords.
+
+    >>> sorted(metric_names('sum by (le) (rate(a_bucket{x="y"}[5m])) / b'))
+    ['a_bucket', 'b']
+    """
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)  # strings
+    expr = re.sub(r"\{[^}]*\}|\[[^\]]*\]", " ", expr)  # matchers, ranges
+    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", expr)
+    names = set()
+    for m in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", expr):
+        followed = expr[m.end() :].lstrip()[:1]
+        if followed != "(" and m.group() not in _PROMQL_WORDS:
+            names.add(m.group())
+    return names
+
+
+def test_grafana_dashboard_reads_only_exported_metrics(
+    scraped: tuple[str, Samples, seed_data.Seeded],
+) -> None:
+    _, samples, _ = scraped
+    exported = {name for name, _ in samples}
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    variables = dashboard["templating"]["list"]
+    used = set().union(*(metric_names(e) for e in exprs))
+    for v in variables:  # label_values(METRIC, LABEL)
+        if v["type"] == "query":
+            found = re.fullmatch(r"label_values\((\w+), *\w+\)", v["definition"])
+            assert found is not None, v["definition"]
+            used.add(found[1])
+    # Every area has panels: serving, pipelines, data checks, cost, alerts.
+    for prefix in ("mlvitals_call", "mlvitals_pipeline_", "mlvitals_data_check", "mlvitals_cost"):
+        assert any(n.startswith(prefix) for n in used), prefix
+    assert "ALERTS" in used
+    assert used - exported == set()
