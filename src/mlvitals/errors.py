@@ -7,6 +7,7 @@
     │   └── DurationError         not a duration like 30s or 1h30m (also a ValueError)
     ├── InputError                data or a file given by the user cannot be used     (exit 2)
     │   └── SchemaError           data does not match the schema it must follow
+    ├── MissingExtra              an optional dependency is not installed (also an ImportError)
     ├── StoreError                the database failed or is unreachable               (exit 3)
     │   └── MigrationError        the database schema cannot be brought up to date
     ├── HTTPError                 an API error with an HTTP status
@@ -59,6 +60,12 @@ class InputError(MlvitalsError):
 
 class SchemaError(InputError):
     """Data does not match the schema it must follow."""
+
+
+class MissingExtra(MlvitalsError, ImportError):
+    """A feature needs an extra that is not installed; the message names the pip command."""
+
+    exit_code = 2
 
 
 class StoreError(MlvitalsError):

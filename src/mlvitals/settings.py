@@ -51,6 +51,12 @@ def _parse_positive_duration(value: str) -> float:
     return parse_duration(value, positive=True)
 
 
+def _parse_server_url(value: str) -> str:
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+    return value
+
+
 def _parse_positive_float(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -194,6 +200,16 @@ SETTINGS: tuple[Setting, ...] = (
         "else host:pid.",
     ),
     Setting(
+        "server",
+        "",
+        "Server a Monitor ships to when none is given (http:// or https:// base URL). "
+        "Empty: ship nothing (Prometheus only).",
+        _parse_server_url,
+    ),
+    Setting("token", "", "Bearer token a Monitor sends when none is given (ingest scope)."),
+    Setting("service", "", "Service name of a Monitor created without one."),
+    Setting("version", "", "Service version of a Monitor created without one."),
+    Setting(
         "rules_file",
         "",
         "YAML file of alert rules, receivers and routes (see docs/alerts.md). Empty: the "
@@ -248,6 +264,10 @@ class Settings:
     run_id: str = ""
     parent_step_id: str = ""
     instance: str = ""
+    server: str = ""
+    token: str = field(default="", repr=False)
+    service: str = ""
+    version: str = ""
     rules_file: str = ""
     alert_interval: float = 15.0
     external_url: str = ""
@@ -298,14 +318,33 @@ def setting_value(name: str, environ: Mapping[str, str] | None = None) -> Any:
     >>> setting_value("instance", environ={"MLVITALS_INSTANCE": "replica-3"})
     'replica-3'
     """
-    setting = _BY_NAME[name]
+    return resolve({name: None}, environ)[name]
+
+
+def resolve(
+    explicit: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Resolve only the named settings: a given value (not ``None``) wins over its
+    ``MLVITALS_*`` variable, which wins over the default. Other variables are not read, so a
+    bad value of an unrelated setting cannot break the caller.
+
+    >>> resolve({"service": None, "version": "2"}, environ={"MLVITALS_SERVICE": "fraud"})
+    {'service': 'fraud', 'version': '2'}
+    """
     env = os.environ if environ is None else environ
-    if setting.env_var not in env:
-        return setting.default
-    try:
-        return setting.parse(env[setting.env_var])
-    except ValueError as exc:
-        raise ConfigError(f"{setting.env_var}: {exc}") from None
+    out: dict[str, Any] = {}
+    for name, value in explicit.items():
+        setting = _BY_NAME[name]
+        if value is not None:
+            out[name] = value
+        elif setting.env_var in env:
+            try:
+                out[name] = setting.parse(env[setting.env_var])
+            except ValueError as exc:
+                raise ConfigError(f"{setting.env_var}: {exc}") from None
+        else:
+            out[name] = setting.default
+    return out
 
 
 def to_environ(settings: Settings) -> dict[str, str]:

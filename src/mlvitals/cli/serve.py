@@ -10,7 +10,7 @@ from mlvitals.cli.options import setting_options, settings_from
 from mlvitals.settings import SETTINGS
 
 # Settings read by processes being monitored, or only safe in the environment (secrets).
-_NOT_FLAGS = {"run_id", "parent_step_id", "smtp_password"}
+_NOT_FLAGS = {"run_id", "parent_step_id", "smtp_password", "server", "token", "service", "version"}
 SERVER_SETTINGS = tuple(s.name for s in SETTINGS if s.name not in _NOT_FLAGS)
 
 

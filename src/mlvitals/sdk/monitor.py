@@ -30,6 +30,7 @@ from mlvitals.sdk.track import Probe, Span
 from mlvitals.sdk.transport import HttpTransport, Transport
 from mlvitals.sdk.untracked import METRICS_PATH
 from mlvitals.sdk.wsgi import Environ, WSGIApp, WsgiMiddleware, flask_route
+from mlvitals.settings import resolve
 from mlvitals.sketches import DEFAULT_BOUNDS
 
 if TYPE_CHECKING:
@@ -62,9 +63,11 @@ class Monitor:
 
     Arguments:
         service, version: what is being served (1-200 and 0-200 characters).
-        server: the mlvitals server's base URL, e.g. ``"http://127.0.0.1:8765"``; ``None``
-            ships nothing (Prometheus only).
-        token: bearer token for the server's ingest scope.
+        server: the mlvitals server's base URL, e.g. ``"http://127.0.0.1:8765"``; with none
+            here or in ``MLVITALS_SERVER``, nothing is shipped (Prometheus only).
+        token: bearer token for the server's ingest scope. ``service``, ``version``,
+            ``server`` and ``token`` not given are read from ``MLVITALS_SERVICE``,
+            ``MLVITALS_VERSION``, ``MLVITALS_SERVER`` and ``MLVITALS_TOKEN``.
         window: seconds per aggregation window (default 10).
         instance: this process's name in the fleet (1-200 characters). Default: the
             ``MLVITALS_INSTANCE`` environment variable, else the hostname for a container's
@@ -92,8 +95,8 @@ class Monitor:
 
     def __init__(
         self,
-        service: str,
-        version: str = "",
+        service: str | None = None,
+        version: str | None = None,
         server: str | None = None,
         token: str | None = None,
         window: float = 10.0,
@@ -112,6 +115,11 @@ class Monitor:
         flush_timeout_at_exit: float = 3.0,
         serving: bool = False,
     ) -> None:
+        given = resolve({"service": service, "version": version, "server": server, "token": token})
+        if service is None and not given["service"]:
+            raise ConfigError("no service name: pass Monitor('name') or set MLVITALS_SERVICE")
+        service, version = str(given["service"]), str(given["version"])
+        server, token = given["server"] or None, given["token"] or None
         if not service or len(service) > MAX_NAME:
             raise ConfigError(f"service must be 1-{MAX_NAME} characters, got {service!r}")
         if len(version) > MAX_NAME:

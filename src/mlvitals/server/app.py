@@ -31,7 +31,6 @@ from mlvitals.server.database import open_database
 from mlvitals.server.deps import AppState
 from mlvitals.server.loops import start_loops
 from mlvitals.server.metrics import ServerMetrics
-from mlvitals.server.serving.fleet import FleetExport
 from mlvitals.server.serving.prober import load_probes
 from mlvitals.server.web import routes as web
 from mlvitals.settings import Settings
@@ -64,10 +63,13 @@ def create_app(
 
     def attach(app: FastAPI, active: Store) -> AppState:
         if getattr(app.state, "mlvitals", None) is None:
-            fleet = FleetExport(active, clock)
-            app.state.mlvitals = AppState(
-                settings, active, metrics, tokens, clock, exports=(fleet.text,)
+            texts = tuple(
+                make(active, settings, clock) for area in AREAS for make in area.expositions
             )
+            app.state.mlvitals = AppState(settings, active, metrics, tokens, clock, exports=texts)
+            for area in AREAS:
+                for export in area.exports:
+                    metrics.registry.register(export(active, settings, clock))
         current: AppState = app.state.mlvitals
         return current
 

@@ -7,14 +7,25 @@ the app, the store and the alert evaluator collect what they need from that list
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter
+from prometheus_client.registry import Collector
 
 from mlvitals.server.alerts.signal import Signal
 from mlvitals.server.record_kinds import RecordKind
+from mlvitals.settings import Settings
+from mlvitals.store import Store
 from mlvitals.store.migrations import Migration
+
+Export = Callable[[Store, Settings, Callable[[], float]], Collector]
+"""Builds an area's Prometheus collector for the server's ``/metrics`` from the store, the
+settings and the clock (``server/<area>/exports.py``)."""
+
+Exposition = Callable[[Store, Settings, Callable[[], float]], Callable[[], bytes]]
+"""Builds a function that writes an area's ``/metrics`` text directly, for exports too big
+for a collector's per-sample objects (the serving fleet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +33,9 @@ class Area:
     """One area of the server.
 
     ``api`` routers answer JSON under ``/api/v1``; ``pages`` routers answer the dashboard's
-    HTML pages; ``signals`` maps a rule kind to the function that reads its data.
+    HTML pages; ``signals`` maps a rule kind to the function that reads its data;
+    ``exports`` build its collectors of the server's ``/metrics`` and ``expositions`` the
+    functions that write the rest of its ``/metrics`` text.
     """
 
     name: str
@@ -31,3 +44,5 @@ class Area:
     api: tuple[APIRouter, ...] = ()
     pages: tuple[APIRouter, ...] = ()
     signals: Mapping[str, Signal] = field(default_factory=dict)
+    exports: tuple[Export, ...] = ()
+    expositions: tuple[Exposition, ...] = ()

@@ -1,6 +1,6 @@
 """The alerts area: alert states, history, silences and notifications; API and page."""
 
-from mlvitals.server.alerts import api, pages
+from mlvitals.server.alerts import api, exports, pages
 from mlvitals.server.alerts.migrations import MIGRATIONS
 from mlvitals.server.area import Area
 
@@ -9,4 +9,5 @@ AREA = Area(
     migrations=tuple(MIGRATIONS),
     api=(api.router,),
     pages=(pages.router,),
+    exports=(exports.export,),
 )

@@ -1,7 +1,7 @@
 """The cost area: cost lines and budgets, their API, page and signal."""
 
 from mlvitals.server.area import Area
-from mlvitals.server.cost import api, pages
+from mlvitals.server.cost import api, exports, pages
 from mlvitals.server.cost.migrations import MIGRATIONS
 from mlvitals.server.cost.signals import budget_signal
 
@@ -11,4 +11,5 @@ AREA = Area(
     api=(api.router,),
     pages=(pages.router,),
     signals={"budget": budget_signal},
+    exports=(exports.export,),
 )

@@ -1,7 +1,7 @@
 """The quality area: dataset profiles and checks, their API, pages and signals."""
 
 from mlvitals.server.area import Area
-from mlvitals.server.quality import api, pages, records
+from mlvitals.server.quality import api, exports, pages, records
 from mlvitals.server.quality.migrations import MIGRATIONS
 from mlvitals.server.quality.signals import check_signal, drift_signal
 
@@ -12,4 +12,5 @@ AREA = Area(
     api=(api.router,),
     pages=(pages.router,),
     signals={"check_failed": check_signal, "drift": drift_signal},
+    exports=(exports.export,),
 )

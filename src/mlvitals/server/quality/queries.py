@@ -84,6 +84,14 @@ def latest_checks(store: Store, dataset: str | None = None) -> list[dict[str, An
     return [_check(r) for r in _latest(store, "check_results", _CHECK_SUMMARY, dataset)]
 
 
+def check_counts(store: Store) -> dict[tuple[str, bool], int]:
+    """Checks stored per (dataset, passed)."""
+    rows = store.fetch(
+        "SELECT dataset, passed, COUNT(*) AS n FROM check_results GROUP BY dataset, passed"
+    )
+    return {(r["dataset"], bool(r["passed"])): int(r["n"]) for r in rows}
+
+
 def list_datasets(store: Store) -> list[dict[str, Any]]:
     """Every dataset with a profile or a check: counts, the latest check's verdict, and the
     rows, columns and size of the latest data seen (profiled or checked). Four queries."""

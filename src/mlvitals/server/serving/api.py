@@ -35,8 +35,10 @@ class ServiceHealth(Answer):
     service: str
     instances: int
     instances_up: int
+    instances_stopped: int
     last_seen: Number
     up: bool
+    stopped: bool
     calls: int
     calls_per_second: Number | None
     error_rate: Number | None
@@ -89,6 +91,7 @@ class Instance(Answer):
     version: str
     last_seen: Number
     up: bool
+    stopped: bool
 
 
 class ResourcePoint(Answer):

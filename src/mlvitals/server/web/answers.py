@@ -27,6 +27,7 @@ _WHY: dict[int, str] = {
     404: "the named resource does not exist",
     409: "the resource is defined in a file and cannot be changed here",
     413: "the body is larger than --max-body-bytes (on the wire or after gunzip)",
+    415: "the body's media type cannot be read (or its decoder is not installed)",
     500: "a configuration file of the server is invalid",
     503: "the store is unavailable",
 }

@@ -1,0 +1,22 @@
+"""Optional dependencies: a feature whose extra is missing says which one to install.
+
+>>> cause = ModuleNotFoundError("No module named 'fastapi'")
+>>> print(missing_extra("server", "mlvitals serve", cause))
+mlvitals serve needs the [server] extra (No module named 'fastapi'): pip install 'mlvitals[server]'
+"""
+
+from __future__ import annotations
+
+from mlvitals.errors import MissingExtra
+
+EXTRAS = ("quality", "server", "postgres", "gpu", "dask", "all")
+
+
+def missing_extra(extra: str, feature: str, cause: BaseException | None = None) -> MissingExtra:
+    """The error to raise when ``feature`` cannot import what the ``extra`` installs."""
+    if extra not in EXTRAS:
+        raise ValueError(f"unknown extra {extra!r}")
+    why = f" ({cause})" if cause is not None else ""
+    return MissingExtra(
+        f"{feature} needs the [{extra}] extra{why}: pip install 'mlvitals[{extra}]'"
+    )
