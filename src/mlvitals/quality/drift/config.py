@@ -3,7 +3,7 @@
 The default policy, for every numeric, categorical and boolean column:
 
 - numeric: the KS test gives the p-value; the Wasserstein distance divided by the reference's
-  standard deviation gives the effect size;
+  robust spread (interquartile range / 1.349) gives the effect size;
 - categorical and boolean: the chi-squared test gives the p-value; PSI gives the effect size;
 - p-values are adjusted for the number of columns tested (Benjamini-Hochberg);
 - a column drifts when its adjusted p-value is below ``alpha`` (0.05) AND its effect size
