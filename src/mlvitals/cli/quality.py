@@ -1,12 +1,13 @@
 """``mlvitals profile``, ``mlvitals check`` and ``mlvitals schema infer``.
 
-Exit codes: 0 when every check passes, 1 when a check fails or the dataset drifts, 2 when the
-command or its inputs cannot be used (the message names the file or column), or when the
-result could not be sent to ``--server``.
+Exit codes: 0 when every check passes, 1 when a check fails or drift fails it (``--fail-on``:
+the dataset's drift by default), 2 when the command or its inputs cannot be used (the message
+names the file or column), or when the result could not be sent to ``--server``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -180,6 +181,12 @@ def profile_cmd(
 )
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write an HTML report.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["dataset-drift", "column-drift", "never"]),
+    help="Which drift exits 1: the dataset's (default, or the drift config's fail_on), any "
+    "column's, or none.",
+)
 @click.option("--format", "fmt", type=_FORMAT, help="Format of DATA when its extension says none.")
 @click.option("--reference-format", type=_FORMAT, help="Format of the reference data.")
 @_progress_option
@@ -191,6 +198,7 @@ def check_cmd(
     drift_config: str | None,
     html_path: str | None,
     as_json: bool,
+    fail_on: str | None,
     fmt: str | None,
     reference_format: str | None,
     progress: bool | None,
@@ -200,8 +208,8 @@ def check_cmd(
 ) -> None:
     """Check DATA against a reference: schema validation and drift, in one pass.
 
-    Exits 0 when every check passes, 1 when a check fails or the dataset drifts, 2 when
-    an input cannot be used or the result could not be sent to --server.
+    Exits 0 when every check passes, 1 when a check fails or the dataset drifts (see
+    --fail-on), 2 when an input cannot be used or the result could not be sent to --server.
 
     \b
     Example:
@@ -211,10 +219,12 @@ def check_cmd(
     """
     _check_target(server, dataset)
     from mlvitals.quality.checking import check
-    from mlvitals.quality.drift.config import load_policy
+    from mlvitals.quality.drift.config import DriftPolicy, load_policy
     from mlvitals.quality.sources import open_source
 
-    policy = load_policy(drift_config) if drift_config else None
+    policy = load_policy(drift_config) if drift_config else DriftPolicy()
+    if fail_on is not None:
+        policy = dataclasses.replace(policy, fail_on=fail_on)
     ref: Any = reference
     ref_bar = None
     if not reference.lower().endswith(".json"):

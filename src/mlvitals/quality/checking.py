@@ -204,7 +204,7 @@ def check(
     current = _with_columns(current, {c.name: c.cur for c in columns if c.name in deferred})
     notes = tuple(n for n in (ref.note, result.raw_note) if n)
     return CheckResult(
-        passed=not result.failures and not drift.dataset_drift,
+        passed=not result.failures and not policy.fails(drift),
         failures=result.failures,
         drift=drift,
         profile=current,

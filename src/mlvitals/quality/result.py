@@ -21,11 +21,14 @@ from mlvitals.quality.schema import Schema
 
 FORMAT = "mlvitals.check"
 VERSION = 1
+SUMMARY_COLUMNS = 8
+"""Drifted columns named on the summary's first line (the rest are counted)."""
 
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """``passed`` is true when no check failed and the dataset did not drift."""
+    """``passed`` is true when no check failed and no drift failed the check (by default:
+    the dataset did not drift; see :attr:`DriftPolicy.fail_on`)."""
 
     passed: bool
     failures: tuple[Failure, ...]
@@ -80,10 +83,16 @@ class CheckResult:
     def summary(self) -> str:
         """One line per failure and drifted column, for terminals and logs."""
         head = "PASSED" if self.passed else "FAILED"
+        drifted = [c.column for c in self.drift.drifted]
+        names = ""
+        if drifted:
+            shown = ", ".join(drifted[:SUMMARY_COLUMNS])
+            more = len(drifted) - SUMMARY_COLUMNS
+            names = f": {shown}" + (f" and {more} more" if more > 0 else "")
         lines = [
             f"{head}: {self.profile.rows} rows vs {self.reference.rows} reference rows, "
-            f"{len(self.failures)} failed checks, {len(self.drift.drifted)} of "
-            f"{len(self.drift.tested)} columns drifted "
+            f"{len(self.failures)} failed checks, {len(drifted)} of "
+            f"{len(self.drift.tested)} columns drifted{names} "
             f"({100 * self.drift.drifted_share:.0f}%, dataset drift at "
             f"{100 * self.drift.dataset_share:.0f}%)"
         ]
