@@ -19,7 +19,7 @@ from mlvitals.quality.frequent import FEED_LIMIT, TopValuesAccumulator
 from mlvitals.quality.hashing import hash_floats, hash_strings
 from mlvitals.quality.histogram import Histogram
 from mlvitals.quality.moments import Moments
-from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part
+from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part, all_whole
 from mlvitals.quality.profiles import ColumnProfile, Profile
 from mlvitals.quality.sorted_stats import Runs, SortedStats
 
@@ -48,6 +48,7 @@ class _NumericAccumulator:
         "nulls",
         "rows",
         "sorted_stats",
+        "whole",
     )
 
     def __init__(
@@ -60,6 +61,8 @@ class _NumericAccumulator:
         self.moments = Moments()
         self.sorted_stats = SortedStats()
         self.distinct = DistinctCounter()
+        # Floats that are all whole numbers, with nulls: integers as pandas stores them.
+        self.whole = logical_type(field.type) == "float" and not pa.types.is_decimal(field.type)
         self.edges = None if deferred else edges
         self.counts = (
             np.zeros(len(self.edges) + 1, dtype=np.int64) if self.edges is not None else None
@@ -75,12 +78,16 @@ class _NumericAccumulator:
             if part.finite.size:
                 self.moments = self.moments.merge(Moments.of(part.finite))
                 self.distinct.update(known if known is not None else hash_floats(part.finite))
+                if self.whole:
+                    self.whole = all_whole(part.finite)
             return
         s = part.sorted
         if s.size == 0:
             return
         self.moments = self.moments.merge(Moments.of(s, is_sorted=True))
         runs = self.sorted_stats.add(s)
+        if self.whole:
+            self.whole = all_whole(runs.values)
         self.distinct.update(known if known is not None else hash_floats(runs.values))
         if self.counts is not None and self.edges is not None:
             self.counts += Histogram.of_sorted(s, self.edges).counts
@@ -90,10 +97,13 @@ class _NumericAccumulator:
         if self.edges is not None and self.counts is not None:
             histogram = Histogram(self.edges, tuple(int(c) for c in self.counts))
         quantiles, top = self.sorted_stats.freeze()
+        logical = logical_type(self.field.type)
+        if self.whole and self.nulls and self.moments.count:
+            logical = "integer"  # a missing value made the reader store integers as floats
         return ColumnProfile(
             name=self.field.name,
             type=str(self.field.type),
-            logical=logical_type(self.field.type),
+            logical=logical,
             kind=self.kind,
             count=self.rows,
             nulls=self.nulls,

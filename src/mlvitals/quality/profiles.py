@@ -106,7 +106,7 @@ class ColumnProfile:
         return ColumnProfile(
             name=self.name,
             type=self.type,
-            logical=self.logical,
+            logical=_merge_logical(self.logical, other.logical),
             kind=self.kind,
             count=self.count + other.count,
             nulls=self.nulls + other.nulls,
@@ -132,6 +132,11 @@ class ColumnProfile:
 
 
 T = TypeVar("T")
+
+
+def _merge_logical(a: str, b: str) -> str:
+    """Whole floats with nulls read as integers: merged with other floats they are floats."""
+    return a if a == b or {a, b} != {"integer", "float"} else "float"
 
 
 def _merge(a: T | None, b: T | None, merge: Callable[[T, T], T]) -> T | None:

@@ -3,7 +3,9 @@
 Inference rules (from the reference profile), each one a default a user may edit:
 
 - every reference column is required, with its logical type (``integer``, ``float``,
-  ``string``, ``boolean``, ``datetime``, ``date``, ...); integers also pass as ``float``;
+  ``string``, ``boolean``, ``datetime``, ``date``, ...); integers also pass as ``float``,
+  and floats pass as ``integer`` when every value is a whole number (a float column with
+  nulls and only whole numbers is profiled as ``integer``: pandas stores such integers so);
 - ``max_null_share``: 0 when the reference has no nulls, else its null share plus 0.05;
 - numeric columns: ``min`` / ``max`` from the reference, and up to ``max_out_of_range_share``
   = 0.1 % + 10 / (reference rows) of values may fall outside: a new sample of the same data

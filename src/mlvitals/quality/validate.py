@@ -18,7 +18,7 @@ import pyarrow as pa
 from mlvitals.quality.columns import kind_of, logical_type, types_compatible
 from mlvitals.quality.duplicates import Duplicates
 from mlvitals.quality.failures import SAMPLE_SIZE, Failure, Sample
-from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part
+from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part, all_whole
 from mlvitals.quality.schema import ColumnSchema, Schema
 
 
@@ -61,6 +61,8 @@ class _ColumnValidator:
     __slots__ = (
         "categories",
         "check_values",
+        "data_type",
+        "fractions",
         "nonfinite",
         "nulls",
         "out_of_range",
@@ -69,10 +71,13 @@ class _ColumnValidator:
         "unknown",
     )
 
-    def __init__(self, rule: ColumnSchema, check_values: bool) -> None:
+    def __init__(self, rule: ColumnSchema, check_values: bool, data_type: str = "") -> None:
         self.rule = rule
         self.check_values = check_values
         self.rows = 0
+        # A float column checked against an integer schema: its values must be whole.
+        self.data_type = data_type
+        self.fractions: _Counter | None = _Counter() if data_type else None
         self.nulls = _Counter()
         self.nonfinite = _Counter()
         self.unknown = _Counter()
@@ -94,6 +99,9 @@ class _ColumnValidator:
             self._categories(part)
 
     def _numeric(self, part: NumericPart) -> None:
+        if self.fractions is not None and not all_whole(part.finite):
+            where = part.fraction_rows()
+            self.fractions.add(where.size, where, part.values[where[:SAMPLE_SIZE]], part.offset)
         bad = part.nan + part.inf
         if bad:
             where = part.nonfinite_rows()
@@ -144,6 +152,19 @@ class _ColumnValidator:
     def failures(self) -> list[Failure]:
         out: list[Failure] = []
         rule, name, rows = self.rule, self.rule.name, max(self.rows, 1)
+        if self.fractions is not None and self.fractions.count:
+            out.append(
+                Failure(
+                    "type",
+                    name,
+                    f"column {name!r} is float ({self.data_type}) and "
+                    f"{_values(self.fractions.count)} not whole numbers, expected integer",
+                    observed="float",
+                    limit=rule.type,
+                    count=self.fractions.count,
+                    samples=tuple(self.fractions.samples),
+                )
+            )
         share = self.nulls.count / rows
         if share > rule.max_null_share:
             out.append(
@@ -226,6 +247,11 @@ class Validator:
             t = data_schema.field(rule.name).type
             actual = logical_type(t)
             ok = types_compatible(rule.type, actual)
+            if not ok and rule.type == "integer" and actual == "float":
+                # Integers stored as floats (pandas does so for a column with a missing
+                # value): the values decide, batch by batch.
+                self.columns[rule.name] = _ColumnValidator(rule, True, str(t))
+                continue
             if not ok:
                 self.static.append(
                     Failure(
