@@ -72,10 +72,13 @@ def test_each_check_reports_counts_shares_and_sample_rows() -> None:
     cur = cur.drop(columns=["score"])
     cur = pd.concat([cur, cur.iloc[[4, 6]]], ignore_index=True)  # rows 3000, 3001 duplicate
     inferred = infer_schema(profile(ref), duplicate_share=0.0)
-    strict_age = dataclasses.replace(inferred.column("age"), max_out_of_range_share=0.0)
+    strict = {
+        "age": dataclasses.replace(inferred.column("age"), max_out_of_range_share=0.0),
+        "plan": dataclasses.replace(inferred.column("plan"), max_unknown_share=0.0),
+    }
     schema = dataclasses.replace(
         inferred,
-        columns=tuple(strict_age if c.name == "age" else c for c in inferred.columns),
+        columns=tuple(strict.get(c.name, c) for c in inferred.columns),
         max_rows=2_500,
         max_duplicate_share=0.0,
     )

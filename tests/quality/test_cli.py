@@ -129,7 +129,9 @@ def test_fail_on_decides_what_drift_exits_1(files: dict[str, Path]) -> None:
     assert default.returncode == 0, default.stdout + default.stderr
     head = default.stdout.splitlines()[0]
     assert head.startswith("PASSED") and "income" in head  # the summary line names it
-    column = mlvitals("check", one, "-r", files["ref"], "--schema", schema, "--fail-on", "column-drift")
+    column = mlvitals(
+        "check", one, "-r", files["ref"], "--schema", schema, "--fail-on", "column-drift"
+    )
     assert column.returncode == 1, column.stdout + column.stderr
     assert column.stdout.startswith("FAILED") and "income" in column.stdout.splitlines()[0]
     dataset = mlvitals("check", two, "-r", files["ref"], "--schema", schema)

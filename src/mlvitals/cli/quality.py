@@ -11,11 +11,14 @@ import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlvitals.quality.sources import Source
+
+if TYPE_CHECKING:
+    from mlvitals.quality.drift.config import FailOn
 
 # Inputs at least this large get a progress bar on stderr.
 PROGRESS_MIN_BYTES = 64 << 20
@@ -198,7 +201,7 @@ def check_cmd(
     drift_config: str | None,
     html_path: str | None,
     as_json: bool,
-    fail_on: str | None,
+    fail_on: FailOn | None,
     fmt: str | None,
     reference_format: str | None,
     progress: bool | None,

@@ -206,6 +206,7 @@ def check(
     return CheckResult(
         passed=not result.failures and not policy.fails(drift),
         failures=result.failures,
+        warnings=result.warnings,
         drift=drift,
         profile=current,
         reference=reference_profile,

@@ -39,6 +39,9 @@ class CheckResult:
     data_name: str = "data"
     reference_name: str = "reference"
     notes: tuple[str, ...] = ()
+    warnings: tuple[Failure, ...] = ()
+    """Offending values within a tolerance (say, a few values past the reference's range):
+    shown with their samples, they do not fail the check."""
 
     @property
     def rows(self) -> int:
@@ -56,6 +59,7 @@ class CheckResult:
             "rows": self.profile.rows,
             "reference_rows": self.reference.rows,
             "failures": [f.to_dict() for f in self.failures],
+            "warnings": [w.to_dict() for w in self.warnings],
             "drift": self.drift.to_dict(),
             "notes": list(self.notes),
             "profile": to_dict(self.profile),
@@ -81,7 +85,7 @@ class CheckResult:
         return render(self, standalone=False)
 
     def summary(self) -> str:
-        """One line per failure and drifted column, for terminals and logs."""
+        """One line per failure, warning and drifted column, for terminals and logs."""
         head = "PASSED" if self.passed else "FAILED"
         drifted = [c.column for c in self.drift.drifted]
         names = ""
@@ -99,6 +103,12 @@ class CheckResult:
         for f in self.failures:
             where = f"{f.column}: " if f.column else ""
             lines.append(f"  check {f.check}: {where}{f.message}")
+        for w in self.warnings:
+            where = f"{w.column}: " if w.column else ""
+            shown = ", ".join(f"row {s.row}: {s.value!r}" for s in w.samples)
+            lines.append(
+                f"  warning {w.check}: {where}{w.message}" + (f" ({shown})" if shown else "")
+            )
         for c in self.drift.drifted:
             p = f", p={c.p_adjusted:.2g}" if c.p_adjusted is not None else ""
             e = f", {c.effect}={c.effect_size:.3g}" if c.effect_size is not None else ""

@@ -10,8 +10,11 @@ Inference rules (from the reference profile), each one a default a user may edit
 - numeric columns: ``min`` / ``max`` from the reference, and up to ``max_out_of_range_share``
   = 0.1 % + 10 / (reference rows) of values may fall outside: a new sample of the same data
   lands about 2 / (reference rows + 1) of its values past the reference's extremes;
-- string columns with at most 50 distinct values (counted exactly): ``categories``, with no
-  unknown value allowed (``max_unknown_share`` = 0);
+- string columns with at most 50 distinct values (counted exactly): ``categories``, and
+  ``max_unknown_share`` = (f1 + 3 sqrt(f1 + 2 f2) + 3) / (reference rows), with f1 and f2 the
+  categories seen once and twice: a bound on the share of categories too rare to be seen;
+- shares are population shares: a check fails only above what a sample of its size shows at
+  that share (:mod:`mlvitals.quality.sampling`);
 - extra columns are not allowed; row counts are not limited;
 - ``max_duplicate_share``: the reference's share of duplicated rows plus 0.01, when known.
 
@@ -30,10 +33,10 @@ from dataclasses import dataclass
 from mlvitals.errors import InputError
 from mlvitals.quality.columns import ColumnKind
 from mlvitals.quality.profiles import ColumnProfile, Profile
+from mlvitals.quality.sampling import out_of_range_share, unseen_share
 
 MAX_CATEGORIES = 50
 NULL_TOLERANCE = 0.05
-OUT_OF_RANGE_SHARE = 0.001
 DUPLICATE_TOLERANCE = 0.01
 
 
@@ -93,12 +96,14 @@ def infer_column(col: ColumnProfile) -> ColumnSchema:
     out_share = 0.0
     if col.kind is ColumnKind.NUMERIC and col.moments is not None and col.moments.count:
         low, high = col.moments.min, col.moments.max
-        out_share = _ceil(OUT_OF_RANGE_SHARE + 10 / col.valid)
+        out_share = _ceil(out_of_range_share(col.valid))
     categories = None
+    unknown_share = 0.0
     if col.kind is ColumnKind.CATEGORICAL and col.top is not None and col.top.exact:
         items = col.top.items()
         if len(items) <= MAX_CATEGORIES:
             categories = tuple(sorted(str(v) for v, _ in items))
+            unknown_share = _ceil(unseen_share((c for _, c in items), col.valid))
     return ColumnSchema(
         name=col.name,
         type=col.logical,
@@ -107,6 +112,7 @@ def infer_column(col: ColumnProfile) -> ColumnSchema:
         max=high,
         max_out_of_range_share=out_share,
         categories=categories,
+        max_unknown_share=unknown_share,
     )
 
 

@@ -19,11 +19,21 @@ from mlvitals.quality.columns import kind_of, logical_type, types_compatible
 from mlvitals.quality.duplicates import Duplicates
 from mlvitals.quality.failures import SAMPLE_SIZE, Failure, Sample
 from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part, all_whole
+from mlvitals.quality.sampling import allowed_count
 from mlvitals.quality.schema import ColumnSchema, Schema
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.3g}%"
+
+
+def _beyond(fails: bool, limit: float, rows: int) -> str:
+    """How a count compares with what sampling explains at the limit share."""
+    if limit <= 0:
+        return "none allowed"
+    allowed = allowed_count(limit, rows)
+    where = "over" if fails else "within"
+    return f"{where} the {allowed} that a share of {_pct(limit)} explains in {rows} rows"
 
 
 def _values(n: int, what: str = "value") -> str:
@@ -149,7 +159,8 @@ class _ColumnValidator:
         )
         self.unknown.add(count, rows, values, part.offset)
 
-    def failures(self) -> list[Failure]:
+    def failures(self) -> tuple[list[Failure], list[Failure]]:
+        """The failed checks, and the warnings: offending values within the tolerance."""
         out: list[Failure] = []
         rule, name, rows = self.rule, self.rule.name, max(self.rows, 1)
         if self.fractions is not None and self.fractions.count:
@@ -192,37 +203,42 @@ class _ColumnValidator:
                     samples=tuple(self.nonfinite.samples),
                 )
             )
-        share = self.out_of_range.count / rows
-        if self.out_of_range.count and share > rule.max_out_of_range_share:
-            out.append(
+        warnings: list[Failure] = []
+        count = self.out_of_range.count
+        if count:
+            share = count / rows
+            limit = rule.max_out_of_range_share
+            fails = count > allowed_count(limit, self.rows)
+            what = f"{_values(count)} outside [{rule.min:.6g}, {rule.max:.6g}] ({_pct(share)})"
+            (out if fails else warnings).append(
                 Failure(
                     "range",
                     name,
-                    f"{_values(self.out_of_range.count)} outside "
-                    f"[{rule.min:.6g}, {rule.max:.6g}] ({_pct(share)}), over the limit of "
-                    f"{_pct(rule.max_out_of_range_share)}",
+                    f"{what}, {_beyond(fails, limit, self.rows)}",
                     observed=share,
-                    limit=rule.max_out_of_range_share,
-                    count=self.out_of_range.count,
+                    limit=limit,
+                    count=count,
                     samples=tuple(self.out_of_range.samples),
                 )
             )
-        share = self.unknown.count / rows
-        if self.unknown.count and share > rule.max_unknown_share:
-            out.append(
+        count = self.unknown.count
+        if count:
+            share = count / rows
+            limit = rule.max_unknown_share
+            fails = count > allowed_count(limit, self.rows)
+            (out if fails else warnings).append(
                 Failure(
                     "categories",
                     name,
-                    f"{_values(self.unknown.count)} not among the "
-                    f"{len(rule.categories or ())} known categories ({_pct(share)}), over the "
-                    f"limit of {_pct(rule.max_unknown_share)}",
+                    f"{_values(count)} not among the {len(rule.categories or ())} known "
+                    f"categories ({_pct(share)}), {_beyond(fails, limit, self.rows)}",
                     observed=share,
-                    limit=rule.max_unknown_share,
-                    count=self.unknown.count,
+                    limit=limit,
+                    count=count,
                     samples=tuple(self.unknown.samples),
                 )
             )
-        return out
+        return out, warnings
 
 
 class Validator:
@@ -283,8 +299,12 @@ class Validator:
                 continue
             validator.update(part, batch.column(name))
 
-    def finish(self, rows: int, duplicates: Duplicates | None) -> tuple[Failure, ...]:
+    def finish(
+        self, rows: int, duplicates: Duplicates | None
+    ) -> tuple[tuple[Failure, ...], tuple[Failure, ...]]:
+        """The failed checks and the warnings (offending values within a tolerance)."""
         out: list[Failure] = []
+        warnings: list[Failure] = []
         s = self.schema
         if s.min_rows is not None and rows < s.min_rows:
             out.append(
@@ -308,7 +328,9 @@ class Validator:
             )
         out.extend(self.static)
         for validator in self.columns.values():
-            out.extend(validator.failures())
+            failed, warned = validator.failures()
+            out.extend(failed)
+            warnings.extend(warned)
         limit = s.max_duplicate_share
         if limit is not None and duplicates is not None and duplicates.share > limit:
             out.append(
@@ -323,7 +345,7 @@ class Validator:
                     samples=duplicates.samples,
                 )
             )
-        return tuple(out)
+        return tuple(out), tuple(warnings)
 
 
 def _out_of_range(part: NumericPart, low: float | None, high: float | None) -> int:

@@ -74,9 +74,7 @@ class DriftPolicy:
         if self.ks_method not in ("auto", "exact", "asymp"):
             raise ConfigError(f"ks_method must be auto, exact or asymp, got {self.ks_method!r}")
         if self.fail_on not in FAIL_ON:
-            raise ConfigError(
-                f"fail_on must be one of {', '.join(FAIL_ON)}, got {self.fail_on!r}"
-            )
+            raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {self.fail_on!r}")
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
 
     def fails(self, report: DriftReport) -> bool:

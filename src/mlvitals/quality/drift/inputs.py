@@ -106,6 +106,8 @@ class ColumnData:
         deviation of a normal distribution), from its raw values when kept (numpy's linear
         quantiles), else from its quantile sketch. When the quartiles are equal (more than
         half the values are one value) it is the standard deviation; 0 for a constant."""
+        q1: float | None
+        q3: float | None
         if self.ref_raw is not None:
             s = self.ref_sorted()
             q1, q3 = _sorted_quantile(s, 0.25), _sorted_quantile(s, 0.75)

@@ -126,6 +126,16 @@ def render(result: CheckResult, *, standalone: bool = True) -> str:
                 f"<td>{escape(f.message)}</td><td>{_sample_text(f.samples)}</td></tr>"
             )
         out.append("</table>")
+    if result.warnings:
+        out.append('<h2>Warnings</h2><p class="muted">Within the tolerance: these do not fail ')
+        out.append("the check.</p><table><tr><th>check</th><th>column</th><th>what</th>")
+        out.append("<th>sample</th></tr>")
+        for w in result.warnings:
+            out.append(
+                f"<tr><td>{escape(w.check)}</td><td>{escape(w.column or '—')}</td>"
+                f"<td>{escape(w.message)}</td><td>{_sample_text(w.samples)}</td></tr>"
+            )
+        out.append("</table>")
     out.append("<h2>Columns</h2><table><tr><th>column</th><th>distribution</th>")
     out.append("<th>drift</th><th>effect size</th><th>test</th><th>n ref / cur</th>")
     out.append("<th>route</th><th>profile (current)</th></tr>")
