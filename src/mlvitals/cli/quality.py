@@ -190,6 +190,11 @@ def profile_cmd(
     help="Which drift exits 1: the dataset's (default, or the drift config's fail_on), any "
     "column's, or none.",
 )
+@click.option(
+    "--ignore-columns",
+    default="",
+    help="Comma-separated columns to leave out of every check (they are still profiled).",
+)
 @click.option("--format", "fmt", type=_FORMAT, help="Format of DATA when its extension says none.")
 @click.option("--reference-format", type=_FORMAT, help="Format of the reference data.")
 @_progress_option
@@ -202,6 +207,7 @@ def check_cmd(
     html_path: str | None,
     as_json: bool,
     fail_on: FailOn | None,
+    ignore_columns: str,
     fmt: str | None,
     reference_format: str | None,
     progress: bool | None,
@@ -244,6 +250,7 @@ def check_cmd(
             policy=policy,
             progress=bar.callback(),
             reference_progress=ref_bar.callback() if ref_bar else None,
+            ignore=[c.strip() for c in ignore_columns.split(",") if c.strip()],
         )
     finally:
         bar.close()

@@ -43,9 +43,11 @@ class _NumericAccumulator:
         "field",
         "inf",
         "kind",
+        "last",
         "moments",
         "nan",
         "nulls",
+        "order",
         "rows",
         "sorted_stats",
         "whole",
@@ -63,6 +65,10 @@ class _NumericAccumulator:
         self.distinct = DistinctCounter()
         # Floats that are all whole numbers, with nulls: integers as pandas stores them.
         self.whole = logical_type(field.type) == "float" and not pa.types.is_decimal(field.type)
+        # Whether the values so far are sorted (+1 ascending, -1 descending, 0 not; None
+        # before the first two values), and the last one.
+        self.order: int | None = None
+        self.last: float | None = None
         self.edges = None if deferred else edges
         self.counts = (
             np.zeros(len(self.edges) + 1, dtype=np.int64) if self.edges is not None else None
@@ -73,6 +79,8 @@ class _NumericAccumulator:
         self.nulls += part.nulls
         self.nan += part.nan
         self.inf += part.inf
+        if self.order != 0 and part.finite.size:
+            self._follow_order(part.finite)
         known = part.finite_hashes()  # the duplicate check's row hashes, when it ran
         if self.deferred:
             if part.finite.size:
@@ -91,6 +99,28 @@ class _NumericAccumulator:
         self.distinct.update(known if known is not None else hash_floats(runs.values))
         if self.counts is not None and self.edges is not None:
             self.counts += Histogram.of_sorted(s, self.edges).counts
+
+    def _follow_order(self, f: np.ndarray) -> None:
+        """Keep track of whether the values arrive sorted; on unsorted data a short prefix
+        of the first batch decides, so this costs nothing more."""
+        if self.last is not None:
+            step = float(f[0]) - self.last
+            self._see(step >= 0, step <= 0)
+        for head in (f[:64], f):
+            if self.order == 0:
+                return
+            steps = np.diff(head)
+            if steps.size:
+                self._see(bool((steps >= 0).all()), bool((steps <= 0).all()))
+        self.last = float(f[-1])
+
+    def _see(self, up: bool, down: bool) -> None:
+        if not up and not down:
+            self.order = 0
+        elif self.order is None and up != down:
+            self.order = 1 if up else -1
+        elif (self.order == 1 and not up) or (self.order == -1 and not down):
+            self.order = 0
 
     def freeze(self) -> ColumnProfile:
         histogram = None
@@ -114,6 +144,7 @@ class _NumericAccumulator:
             quantiles=None if self.deferred else quantiles,
             histogram=histogram,
             top=None if self.deferred else top,
+            order="ascending" if self.order == 1 else "descending" if self.order == -1 else None,
         )
 
 

@@ -113,5 +113,10 @@ class CheckResult:
             p = f", p={c.p_adjusted:.2g}" if c.p_adjusted is not None else ""
             e = f", {c.effect}={c.effect_size:.3g}" if c.effect_size is not None else ""
             lines.append(f"  drift {c.column}: {c.method}{e}{p}")
+        if self.schema.identifiers:
+            names = ", ".join(self.schema.identifiers)
+            lines.append(f"  identifiers: {names} (not tested for range or drift)")
+        if self.schema.ignore:
+            lines.append(f"  ignored: {', '.join(self.schema.ignore)}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)

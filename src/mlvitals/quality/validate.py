@@ -249,7 +249,10 @@ class Validator:
         self.static: list[Failure] = []
         self.columns: dict[str, _ColumnValidator] = {}
         present = set(data_schema.names)
+        ignored = set(schema.ignore)
         for rule in schema.columns:
+            if rule.name in ignored:
+                continue
             if rule.name not in present:
                 if rule.required:
                     self.static.append(
@@ -281,7 +284,7 @@ class Validator:
             self.columns[rule.name] = _ColumnValidator(rule, ok)
         if not schema.allow_extra_columns:
             for name in data_schema.names:
-                if schema.get(name) is None:
+                if schema.get(name) is None and name not in ignored:
                     kind = kind_of(data_schema.field(name).type)
                     self.static.append(
                         Failure(
