@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlvitals.numbers import format_number as _n
 from mlvitals.quality.drift.result import DriftReport
 from mlvitals.quality.failures import Failure
 from mlvitals.quality.profiles import Profile
@@ -94,7 +95,7 @@ class CheckResult:
             more = len(drifted) - SUMMARY_COLUMNS
             names = f": {shown}" + (f" and {more} more" if more > 0 else "")
         lines = [
-            f"{head}: {self.profile.rows} rows vs {self.reference.rows} reference rows, "
+            f"{head}: {_n(self.profile.rows)} rows vs {_n(self.reference.rows)} reference rows, "
             f"{len(self.failures)} failed checks, {len(drifted)} of "
             f"{len(self.drift.tested)} columns drifted{names} "
             f"({100 * self.drift.drifted_share:.0f}%, dataset drift at "
@@ -110,8 +111,8 @@ class CheckResult:
                 f"  warning {w.check}: {where}{w.message}" + (f" ({shown})" if shown else "")
             )
         for c in self.drift.drifted:
-            p = f", p={c.p_adjusted:.2g}" if c.p_adjusted is not None else ""
-            e = f", {c.effect}={c.effect_size:.3g}" if c.effect_size is not None else ""
+            p = f", p={_n(c.p_adjusted, digits=2)}" if c.p_adjusted is not None else ""
+            e = f", {c.effect}={_n(c.effect_size, digits=3)}" if c.effect_size is not None else ""
             lines.append(f"  drift {c.column}: {c.method}{e}{p}")
         if self.schema.identifiers:
             names = ", ".join(self.schema.identifiers)

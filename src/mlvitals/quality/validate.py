@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from mlvitals.numbers import format_number
 from mlvitals.quality.columns import kind_of, logical_type, types_compatible
 from mlvitals.quality.duplicates import Duplicates
 from mlvitals.quality.failures import SAMPLE_SIZE, Failure, Sample
@@ -24,7 +25,7 @@ from mlvitals.quality.schema import ColumnSchema, Schema
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.3g}%"
+    return format_number(x, unit="%", digits=3)
 
 
 def _beyond(fails: bool, limit: float, rows: int) -> str:
@@ -33,12 +34,15 @@ def _beyond(fails: bool, limit: float, rows: int) -> str:
         return "none allowed"
     allowed = allowed_count(limit, rows)
     where = "over" if fails else "within"
-    return f"{where} the {allowed} that a share of {_pct(limit)} explains in {rows} rows"
+    return (
+        f"{where} the {format_number(allowed)} that a share of {_pct(limit)} explains in "
+        f"{format_number(rows)} rows"
+    )
 
 
 def _values(n: int, what: str = "value") -> str:
     """``1 value is`` / ``3 values are``."""
-    return f"{n} {what} is" if n == 1 else f"{n} {what}s are"
+    return f"{n} {what} is" if n == 1 else f"{format_number(n)} {what}s are"
 
 
 def _plain(value: Any) -> Any:
@@ -182,7 +186,8 @@ class _ColumnValidator:
                 Failure(
                     "nulls",
                     name,
-                    f"{self.nulls.count} of {self.rows} values null ({_pct(share)}), over "
+                    f"{format_number(self.nulls.count)} of {format_number(self.rows)} values "
+                    f"null ({_pct(share)}), over "
                     f"the limit of {_pct(rule.max_null_share)}",
                     observed=share,
                     limit=rule.max_null_share,
@@ -209,7 +214,8 @@ class _ColumnValidator:
             share = count / rows
             limit = rule.max_out_of_range_share
             fails = count > allowed_count(limit, self.rows)
-            what = f"{_values(count)} outside [{rule.min:.6g}, {rule.max:.6g}] ({_pct(share)})"
+            bounds = f"[{format_number(rule.min, digits=6)}, {format_number(rule.max, digits=6)}]"
+            what = f"{_values(count)} outside {bounds} ({_pct(share)})"
             (out if fails else warnings).append(
                 Failure(
                     "range",
