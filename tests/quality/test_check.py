@@ -72,10 +72,13 @@ def test_each_check_reports_counts_shares_and_sample_rows() -> None:
     cur = cur.drop(columns=["score"])
     cur = pd.concat([cur, cur.iloc[[4, 6]]], ignore_index=True)  # rows 3000, 3001 duplicate
     inferred = infer_schema(profile(ref), duplicate_share=0.0)
-    strict_age = dataclasses.replace(inferred.column("age"), max_out_of_range_share=0.0)
+    strict = {
+        "age": dataclasses.replace(inferred.column("age"), max_out_of_range_share=0.0),
+        "plan": dataclasses.replace(inferred.column("plan"), max_unknown_share=0.0),
+    }
     schema = dataclasses.replace(
         inferred,
-        columns=tuple(strict_age if c.name == "age" else c for c in inferred.columns),
+        columns=tuple(strict.get(c.name, c) for c in inferred.columns),
         max_rows=2_500,
         max_duplicate_share=0.0,
     )
@@ -183,3 +186,28 @@ def test_raw_limit_switches_file_inputs_to_the_profile_route(tmp_path: Path) -> 
     )
     assert list(hist.counts) == expected.tolist()
     assert any("profile route" in n for n in result.notes)
+
+
+def test_integers_with_missing_values_keep_their_logical_type(tmp_path: Path) -> None:
+    rng = np.random.default_rng(31)
+    n = 2_000
+    ints = pd.Series(rng.integers(0, 40, n)).astype("Int64")
+    ints[rng.random(n) < 0.03] = pd.NA
+    nullable = pd.DataFrame({"k": ints})  # pandas' nullable integer: Arrow int64 with nulls
+    as_float = pd.DataFrame({"k": ints.astype("float64")})  # pandas' default: NaN floats
+    as_float.to_csv(tmp_path / "k.csv", index=False)
+    # The reader's representation of a missing value does not change the logical type.
+    assert infer_schema(profile(nullable)).column("k").type == "integer"
+    assert infer_schema(profile(as_float)).column("k").type == "integer"
+    for reference in (nullable, as_float):
+        for current in (nullable, as_float, tmp_path / "k.csv"):
+            result = check(current, reference)
+            assert result.passed, (result.summary(), type(current))
+    # Fractions are still not integers: the type check names them.
+    row = int(np.flatnonzero(ints.notna())[0])
+    fractions = as_float.assign(k=as_float.k + np.where(np.arange(n) == row, 0.5, 0.0))
+    result = check(fractions, nullable)
+    failure = _failures(result)[("type", "k")]
+    assert failure.count == 1 and [(s.row, s.value) for s in failure.samples] == [
+        (row, float(as_float.k[row]) + 0.5)
+    ]

@@ -111,3 +111,33 @@ def test_progress_bar_goes_to_stderr(files: dict[str, Path]) -> None:
     run = mlvitals("profile", files["same"], "--progress", "-o", files["dir"] / "p.json")
     assert run.returncode == 0
     assert "profiling" in run.stderr and run.stdout == ""
+
+
+def test_fail_on_decides_what_drift_exits_1(files: dict[str, Path]) -> None:
+    ref = pd.read_parquet(files["ref"])
+    loose = yaml.safe_load(mlvitals("schema", "infer", files["ref"]).stdout)
+    for name in ("age", "income"):  # values may leave the reference range: drift only
+        loose["columns"][name]["max_out_of_range_share"] = 1.0
+    schema = files["dir"] / "loose.yaml"
+    schema.write_text(yaml.safe_dump(loose))
+    one = files["dir"] / "one_drifted.parquet"  # 1 of 3 columns drifts: below the share
+    ref.assign(income=ref.income * 1.5).to_parquet(one)
+    two = files["dir"] / "two_drifted.parquet"  # 2 of 3: dataset drift
+    ref.assign(income=ref.income * 1.5, age=ref.age + 20).to_parquet(two)
+
+    default = mlvitals("check", one, "-r", files["ref"], "--schema", schema)
+    assert default.returncode == 0, default.stdout + default.stderr
+    head = default.stdout.splitlines()[0]
+    assert head.startswith("PASSED") and "income" in head  # the summary line names it
+    column = mlvitals(
+        "check", one, "-r", files["ref"], "--schema", schema, "--fail-on", "column-drift"
+    )
+    assert column.returncode == 1, column.stdout + column.stderr
+    assert column.stdout.startswith("FAILED") and "income" in column.stdout.splitlines()[0]
+    dataset = mlvitals("check", two, "-r", files["ref"], "--schema", schema)
+    assert dataset.returncode == 1, dataset.stdout + dataset.stderr
+    never = mlvitals("check", two, "-r", files["ref"], "--schema", schema, "--fail-on", "never")
+    assert never.returncode == 0, never.stdout + never.stderr
+    assert "age" in never.stdout.splitlines()[0] and "income" in never.stdout.splitlines()[0]
+    wrong = mlvitals("check", one, "-r", files["ref"], "--fail-on", "sometimes")
+    assert wrong.returncode == 2 and "--fail-on" in wrong.stderr

@@ -334,3 +334,55 @@ def test_columns_tested_on_threads_give_the_report_of_one_thread(
     for i in range(6):
         expected = stats.ks_2samp(numbers[f"x{i}"], shifted[f"x{i}"])
         assert three.column(f"x{i}").statistic == pytest.approx(expected.statistic, abs=1e-12)
+
+
+# -- a robust scale for the numeric effect size ---------------------------------------------
+
+
+def _robust_scale(x: np.ndarray) -> float:
+    q1, q3 = np.quantile(x, [0.25, 0.75])
+    return float(q3 - q1) / 1.349
+
+
+def test_one_reference_outlier_does_not_hide_a_shift() -> None:
+    rng = np.random.default_rng(21)
+    ref = np.append(rng.normal(size=20_000), 1e9)  # one wild value inflates the std
+    cur = rng.normal(0.5, 1.0, size=20_000)
+    d = check(pa.table({"x": cur}), pa.table({"x": ref})).drift.column("x")
+    expected = stats.wasserstein_distance(ref, cur) / _robust_scale(ref)
+    assert d.effect_size == pytest.approx(expected, rel=1e-9)
+    assert d.drifted
+
+
+def test_a_zero_inflated_column_with_an_outlier_keeps_its_verdict() -> None:
+    rng = np.random.default_rng(22)
+    n = 30_000
+
+    def mixed(mu: float) -> np.ndarray:
+        return np.where(rng.random(n) < 0.7, 0.0, rng.lognormal(mu, 1.0, n))
+
+    ref, cur = mixed(3.0), mixed(3.8)
+    with_outlier = np.append(ref, 1e12)
+    for reference in (ref, with_outlier):
+        d = check(pa.table({"x": cur}), pa.table({"x": reference})).drift.column("x")
+        assert d.drifted, d
+    same = check(pa.table({"x": mixed(3.0)}), pa.table({"x": with_outlier})).drift.column("x")
+    assert not same.drifted
+
+
+def test_heavy_tailed_change_is_caught_on_every_seed() -> None:
+    # Pareto tail index 1.5 -> 1.1: the reference std is itself wildly variable.
+    for seed in range(6):
+        rng = np.random.default_rng(100 + seed)
+        ref, cur = rng.pareto(1.5, 50_000) + 1, rng.pareto(1.1, 50_000) + 1
+        d = check(pa.table({"x": cur}), pa.table({"x": ref})).drift.column("x")
+        assert d.drifted and d.effect_size is not None and d.effect_size > 1.0, (seed, d)
+
+
+def test_mostly_constant_reference_falls_back_to_the_std() -> None:
+    rng = np.random.default_rng(23)
+    ref = np.where(rng.random(10_000) < 0.9, 0.0, rng.normal(5, 1, 10_000))
+    cur = np.where(rng.random(10_000) < 0.8, 0.0, rng.normal(5, 1, 10_000))
+    assert _robust_scale(ref) == 0.0  # quartiles equal: the IQR says nothing
+    d = check(pa.table({"x": cur}), pa.table({"x": ref})).drift.column("x")
+    assert d.effect_size == pytest.approx(stats.wasserstein_distance(ref, cur) / ref.std())

@@ -223,3 +223,16 @@ def test_all_null_and_non_finite_values_are_counted_apart() -> None:
     assert (x.nulls, x.nan, x.inf, x.valid, x.mean) == (1, 1, 1, 2, 2.0)
     empty = p.column("empty")
     assert (empty.nulls, empty.valid, empty.mean, empty.histogram) == (5, 0, None, None)
+
+
+def test_an_unknown_extension_is_refused_unless_the_format_is_named(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("x,y\n1,a\n2,b\n")
+    with pytest.raises(InputError, match=r"unknown format '\.txt'.*--format"):
+        profile(notes)
+    assert profile(notes, format="csv").rows == 2
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "a.csv").write_text("x\n1\n")
+    (folder / "readme.txt").write_text("not data\n")
+    assert profile(folder).rows == 1  # a folder reads its data files, not the others

@@ -61,3 +61,13 @@ def test_report_stays_small_for_wide_data() -> None:
     columns_table = html[html.index("<h2>Columns</h2>") :]
     assert columns_table.count("<tr>") == width + 1
     assert len(html.encode()) < 600_000
+
+
+def test_reports_show_numbers_for_people() -> None:
+    ref = pa.table({"income": [49_040.0 - 10.0, 49_040.0 + 10.0] * 500})
+    cur = pa.table({"income": [52_500.0, 53_500.0] * 500})
+    result = check(cur, ref)
+    text = "".join(_parse(result.to_html()).text)
+    assert "mean 53,000" in text and "[49,030, 49,050]" in text  # thousands separators
+    assert "1,000 values are outside [49,030, 49,050]" in result.summary()
+    assert "e+0" not in text and "e+0" not in result.summary()

@@ -1,20 +1,25 @@
 """``mlvitals profile``, ``mlvitals check`` and ``mlvitals schema infer``.
 
-Exit codes: 0 when every check passes, 1 when a check fails or the dataset drifts, 2 when the
-command or its inputs cannot be used (the message names the file or column) or the server
-refused the record, 4 when ``--server`` could not be reached or answered with an error.
+Exit codes: 0 when every check passes, 1 when a check fails or drift fails it (``--fail-on``:
+the dataset's drift by default), 2 when the command or its inputs cannot be used (the message
+names the file or column) or the server refused the record, 4 when ``--server`` could not be
+reached or answered with an error.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlvitals.quality.sources import Source
+
+if TYPE_CHECKING:
+    from mlvitals.quality.drift.config import FailOn
 
 # Inputs at least this large get a progress bar on stderr.
 PROGRESS_MIN_BYTES = 64 << 20
@@ -181,6 +186,17 @@ def profile_cmd(
 )
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write an HTML report.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["dataset-drift", "column-drift", "never"]),
+    help="Which drift exits 1: the dataset's (default, or the drift config's fail_on), any "
+    "column's, or none.",
+)
+@click.option(
+    "--ignore-columns",
+    default="",
+    help="Comma-separated columns to leave out of every check (they are still profiled).",
+)
 @click.option("--format", "fmt", type=_FORMAT, help="Format of DATA when its extension says none.")
 @click.option("--reference-format", type=_FORMAT, help="Format of the reference data.")
 @_progress_option
@@ -192,6 +208,8 @@ def check_cmd(
     drift_config: str | None,
     html_path: str | None,
     as_json: bool,
+    fail_on: FailOn | None,
+    ignore_columns: str,
     fmt: str | None,
     reference_format: str | None,
     progress: bool | None,
@@ -201,8 +219,8 @@ def check_cmd(
 ) -> None:
     """Check DATA against a reference: schema validation and drift, in one pass.
 
-    Exits 0 when every check passes, 1 when a check fails or the dataset drifts, 2 when
-    an input cannot be used or the result could not be sent to --server.
+    Exits 0 when every check passes, 1 when a check fails or the dataset drifts (see
+    --fail-on), 2 when an input cannot be used or the result could not be sent to --server.
 
     \b
     Example:
@@ -212,10 +230,12 @@ def check_cmd(
     """
     _check_target(server, dataset)
     from mlvitals.quality.checking import check
-    from mlvitals.quality.drift.config import load_policy
+    from mlvitals.quality.drift.config import DriftPolicy, load_policy
     from mlvitals.quality.sources import open_source
 
-    policy = load_policy(drift_config) if drift_config else None
+    policy = load_policy(drift_config) if drift_config else DriftPolicy()
+    if fail_on is not None:
+        policy = dataclasses.replace(policy, fail_on=fail_on)
     ref: Any = reference
     ref_bar = None
     if not reference.lower().endswith(".json"):
@@ -232,6 +252,7 @@ def check_cmd(
             policy=policy,
             progress=bar.callback(),
             reference_progress=ref_bar.callback() if ref_bar else None,
+            ignore=[c.strip() for c in ignore_columns.split(",") if c.strip()],
         )
     finally:
         bar.close()

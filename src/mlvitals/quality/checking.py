@@ -9,7 +9,7 @@ within their documented error). The current data is read once: each batch update
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,7 @@ def _reference(
     progress: Progress | None,
     *,
     defer: bool,
+    ignore: Collection[str] = (),
 ) -> _Reference:
     if isinstance(reference, Profile):
         edges = histogram_edges(reference)
@@ -96,7 +97,7 @@ def _reference(
         progress=progress,
     )
     for col in result.profile.columns:
-        if col.nan or col.inf:
+        if (col.nan or col.inf) and col.name not in ignore:
             raise InputError(
                 f"reference column {col.name!r} has {col.nan} NaN and {col.inf} infinite "
                 "values: a reference must be finite (store missing values as nulls, or drop "
@@ -140,6 +141,7 @@ def check(
     raw_limit_bytes: int | None = DEFAULT_RAW_LIMIT,
     progress: Progress | None = None,
     reference_progress: Progress | None = None,
+    ignore: Collection[str] = (),
 ) -> CheckResult:
     """Check ``data`` against ``reference``: schema validation and drift, in one pass.
 
@@ -148,6 +150,9 @@ def check(
     it the schema is inferred from the reference. ``policy`` configures drift (see
     :class:`DriftPolicy`). Numeric values of files are kept for exact drift tests up to
     ``raw_limit_bytes`` per side; past it the tests run on sketches (``route="profile"``).
+    Columns named in ``ignore`` are profiled but neither validated nor tested for drift;
+    identifier columns (see :func:`~mlvitals.quality.schema.identifier_reason`) are
+    validated for their type and nulls only, and not tested for drift.
 
     >>> import pandas as pd
     >>> ref = pd.DataFrame({"age": [30, 40, 50, 60] * 50})
@@ -156,6 +161,8 @@ def check(
     (False, ['range'])
     """
     policy = policy or DriftPolicy()
+    if isinstance(ignore, str):
+        ignore = [ignore]
     source = open_source(data, format=format)
     ref = _reference(
         reference,
@@ -163,11 +170,20 @@ def check(
         raw_limit_bytes,
         reference_progress,
         defer=_keeps_all(source, raw_limit_bytes),
+        ignore=ignore,
     )
+    unknown_ignored = sorted(set(ignore) - set(ref.profile.names) - set(source.schema.names))
+    if unknown_ignored:
+        raise ConfigError(
+            f"ignore names column(s) {', '.join(map(repr, unknown_ignored))} that neither the "
+            f"data nor the reference has (the reference has {', '.join(ref.profile.names)})"
+        )
     if isinstance(schema, str | Path):
         schema = load_schema(schema)
     if schema is None:
-        schema = infer_schema(ref.profile, duplicate_share=ref.duplicate_share)
+        schema = infer_schema(ref.profile, duplicate_share=ref.duplicate_share, ignore=ignore)
+    elif ignore:
+        schema = dataclasses.replace(schema, ignore=tuple(sorted({*schema.ignore, *ignore})))
     unknown = sorted(set(policy.columns) - set(ref.profile.names))
     if unknown:
         raise ConfigError(
@@ -196,16 +212,20 @@ def check(
             filled = add_histograms(ref.profile, ref.source, ref.raw, edges=missing)
             ref = dataclasses.replace(ref, profile=filled)
     columns = _drift_columns(ref, current, result.raw, policy, deferred)
+    skip = {name: "ignored" for name in schema.ignore}
+    for name in schema.identifiers:
+        skip.setdefault(name, "identifier column: not tested for drift")
     try:
-        drift = evaluate(columns, policy)
+        drift = evaluate(columns, policy, skip=skip)
         reference_profile = _complete_reference(ref, columns)
     finally:
         release()
     current = _with_columns(current, {c.name: c.cur for c in columns if c.name in deferred})
     notes = tuple(n for n in (ref.note, result.raw_note) if n)
     return CheckResult(
-        passed=not result.failures and not drift.dataset_drift,
+        passed=not result.failures and not policy.fails(drift),
         failures=result.failures,
+        warnings=result.warnings,
         drift=drift,
         profile=current,
         reference=reference_profile,

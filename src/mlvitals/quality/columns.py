@@ -68,8 +68,9 @@ def kind_of(t: pa.DataType) -> ColumnKind:
 def types_compatible(expected: str, actual: str) -> bool:
     """Whether data of logical type ``actual`` satisfies a schema that says ``expected``.
 
-    Integers pass a float schema (pandas turns an integer column with a null into floats and
-    CSV readers may read whole numbers as integers); nothing else converts silently.
+    Integers pass a float schema (CSV readers may read whole numbers as integers); nothing
+    else converts silently. Floats against an integer schema are decided by their values
+    (:mod:`mlvitals.quality.validate`): pandas turns an integer column with a null into floats.
     """
     return expected == actual or (expected == "float" and actual == "integer")
 

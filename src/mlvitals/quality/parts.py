@@ -69,6 +69,12 @@ class NumericPart:
             self._sorted = np.sort(self.finite)
         return self._sorted
 
+    def fraction_rows(self) -> np.ndarray:
+        """Positions (within the batch) of finite values that are not whole numbers."""
+        v = self.values
+        with np.errstate(invalid="ignore"):
+            return np.flatnonzero(np.isfinite(v) & (np.trunc(v) != v))
+
     def nonfinite_rows(self) -> np.ndarray:
         """Positions (within the batch) of NaN and infinite values that are not nulls."""
         if self.finite_mask is None:
@@ -140,6 +146,14 @@ class OtherPart:
 
 
 Part = NumericPart | CategoricalPart | OtherPart
+
+
+def all_whole(values: np.ndarray) -> bool:
+    """Whether every (finite) value is a whole number; a fractional prefix answers early."""
+    head = values[:64]
+    if not np.array_equal(np.trunc(head), head):
+        return False
+    return bool(np.array_equal(np.trunc(values), values))
 
 
 def make_part(arr: pa.Array, kind: ColumnKind, offset: int) -> Part:

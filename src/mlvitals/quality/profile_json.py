@@ -20,7 +20,7 @@ import base64
 import json
 import math
 import zlib
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -84,6 +84,8 @@ def column_to_dict(c: ColumnProfile) -> dict[str, Any]:
     }
     if c.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
         d["nan"], d["inf"] = c.nan, c.inf
+    if c.order is not None:
+        d["order"] = c.order
     sketches: dict[str, Any] = {}
     if c.moments is not None:
         m = c.moments
@@ -162,7 +164,16 @@ def column_from_dict(d: dict[str, Any]) -> ColumnProfile:
         quantiles=QuantileSketch(_unb64(sk["kll"])) if "kll" in sk else None,
         histogram=histogram,
         top=top,
+        order=_order(d.get("order")),
     )
+
+
+def _order(value: Any) -> Literal["ascending", "descending"] | None:
+    if value is None:
+        return None
+    if value not in ("ascending", "descending"):
+        raise ValueError(f"order must be ascending or descending, got {value!r}")
+    return "ascending" if value == "ascending" else "descending"
 
 
 def to_dict(p: Profile) -> dict[str, Any]:

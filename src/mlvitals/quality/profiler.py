@@ -19,7 +19,7 @@ from mlvitals.quality.frequent import FEED_LIMIT, TopValuesAccumulator
 from mlvitals.quality.hashing import hash_floats, hash_strings
 from mlvitals.quality.histogram import Histogram
 from mlvitals.quality.moments import Moments
-from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part
+from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part, all_whole
 from mlvitals.quality.profiles import ColumnProfile, Profile
 from mlvitals.quality.sorted_stats import Runs, SortedStats
 
@@ -43,11 +43,14 @@ class _NumericAccumulator:
         "field",
         "inf",
         "kind",
+        "last",
         "moments",
         "nan",
         "nulls",
+        "order",
         "rows",
         "sorted_stats",
+        "whole",
     )
 
     def __init__(
@@ -60,6 +63,12 @@ class _NumericAccumulator:
         self.moments = Moments()
         self.sorted_stats = SortedStats()
         self.distinct = DistinctCounter()
+        # Floats that are all whole numbers, with nulls: integers as pandas stores them.
+        self.whole = logical_type(field.type) == "float" and not pa.types.is_decimal(field.type)
+        # Whether the values so far are sorted (+1 ascending, -1 descending, 0 not; None
+        # before the first two values), and the last one.
+        self.order: int | None = None
+        self.last: float | None = None
         self.edges = None if deferred else edges
         self.counts = (
             np.zeros(len(self.edges) + 1, dtype=np.int64) if self.edges is not None else None
@@ -70,30 +79,61 @@ class _NumericAccumulator:
         self.nulls += part.nulls
         self.nan += part.nan
         self.inf += part.inf
+        if self.order != 0 and part.finite.size:
+            self._follow_order(part.finite)
         known = part.finite_hashes()  # the duplicate check's row hashes, when it ran
         if self.deferred:
             if part.finite.size:
                 self.moments = self.moments.merge(Moments.of(part.finite))
                 self.distinct.update(known if known is not None else hash_floats(part.finite))
+                if self.whole:
+                    self.whole = all_whole(part.finite)
             return
         s = part.sorted
         if s.size == 0:
             return
         self.moments = self.moments.merge(Moments.of(s, is_sorted=True))
         runs = self.sorted_stats.add(s)
+        if self.whole:
+            self.whole = all_whole(runs.values)
         self.distinct.update(known if known is not None else hash_floats(runs.values))
         if self.counts is not None and self.edges is not None:
             self.counts += Histogram.of_sorted(s, self.edges).counts
+
+    def _follow_order(self, f: np.ndarray) -> None:
+        """Keep track of whether the values arrive sorted; on unsorted data a short prefix
+        of the first batch decides, so this costs nothing more."""
+        if self.last is not None:
+            step = float(f[0]) - self.last
+            self._see(step >= 0, step <= 0)
+        for head in (f[:64], f):
+            if self.order == 0:
+                return
+            steps = np.diff(head)
+            if steps.size:
+                self._see(bool((steps >= 0).all()), bool((steps <= 0).all()))
+        self.last = float(f[-1])
+
+    def _see(self, up: bool, down: bool) -> None:
+        if not up and not down:
+            self.order = 0
+        elif self.order is None and up != down:
+            self.order = 1 if up else -1
+        elif (self.order == 1 and not up) or (self.order == -1 and not down):
+            self.order = 0
 
     def freeze(self) -> ColumnProfile:
         histogram = None
         if self.edges is not None and self.counts is not None:
             histogram = Histogram(self.edges, tuple(int(c) for c in self.counts))
         quantiles, top = self.sorted_stats.freeze()
+        logical = logical_type(self.field.type)
+        if self.whole and self.nulls and self.moments.count:
+            logical = "integer"  # a missing value made the reader store integers as floats
         return ColumnProfile(
             name=self.field.name,
             type=str(self.field.type),
-            logical=logical_type(self.field.type),
+            logical=logical,
             kind=self.kind,
             count=self.rows,
             nulls=self.nulls,
@@ -104,6 +144,7 @@ class _NumericAccumulator:
             quantiles=None if self.deferred else quantiles,
             histogram=histogram,
             top=None if self.deferred else top,
+            order="ascending" if self.order == 1 else "descending" if self.order == -1 else None,
         )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -53,6 +53,8 @@ class ColumnProfile:
     quantiles: QuantileSketch | None = None
     histogram: Histogram | None = None
     top: TopValues | None = None
+    order: Literal["ascending", "descending"] | None = None
+    """Whether the values (numeric and datetime columns) come sorted, in row order."""
 
     @property
     def valid(self) -> int:
@@ -106,7 +108,7 @@ class ColumnProfile:
         return ColumnProfile(
             name=self.name,
             type=self.type,
-            logical=self.logical,
+            logical=_merge_logical(self.logical, other.logical),
             kind=self.kind,
             count=self.count + other.count,
             nulls=self.nulls + other.nulls,
@@ -117,7 +119,19 @@ class ColumnProfile:
             quantiles=_merge(self.quantiles, other.quantiles, QuantileSketch.merge),
             histogram=self._merge_histograms(other),
             top=_merge(self.top, other.top, TopValues.merge),
+            order=self._merge_order(other),
         )
+
+    def _merge_order(self, other: ColumnProfile) -> Literal["ascending", "descending"] | None:
+        """Sorted when both parts are, in the same direction, and ``other`` follows on."""
+        if not self.valid or not other.valid:
+            return self.order if other.valid == 0 else other.order
+        if self.order != other.order or self.order is None:
+            return None
+        a, b = self.max, other.min
+        if self.order == "descending":
+            a, b = other.max, self.min
+        return self.order if a is not None and b is not None and a <= b else None
 
     def _merge_histograms(self, other: ColumnProfile) -> Histogram | None:
         a, b = self.histogram, other.histogram
@@ -132,6 +146,11 @@ class ColumnProfile:
 
 
 T = TypeVar("T")
+
+
+def _merge_logical(a: str, b: str) -> str:
+    """Whole floats with nulls read as integers: merged with other floats they are floats."""
+    return a if a == b or {a, b} != {"integer", "float"} else "float"
 
 
 def _merge(a: T | None, b: T | None, merge: Callable[[T, T], T]) -> T | None:

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import datasketches
 import numpy as np
 
-DEFAULT_K = 200
-_M = 8  # the smallest level capacity (DataSketches' default)
+from mlvitals.quality.kll import DEFAULT_K, Levels, M, level_capacity
+
 _HEADER = struct.Struct("<BBBBHBBQHBB")
 _DIRECT_MIN = 4096  # below this many values the library's own updates are as cheap
 
@@ -64,18 +64,21 @@ class QuantileSketch:
         This is the discrete distribution the sketch stands for; ECDF statistics computed
         on it are within the rank error of those on the raw data.
         """
-        pairs = list(self._sketch())
-        if not pairs:
+        # Read from the levels (weight 2**h at level h): the library's iterator gives a
+        # wrong weight to every item when its lowest level is empty.
+        levels = Levels.from_bytes(self.data).levels
+        if not any(lv.size for lv in levels):
             return np.empty(0), np.empty(0)
-        items = np.fromiter((p[0] for p in pairs), dtype=np.float64, count=len(pairs))
-        weights = np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(pairs))
+        items = np.concatenate(levels)
+        weights = np.concatenate([np.full(lv.size, float(1 << h)) for h, lv in enumerate(levels)])
         order = np.argsort(items, kind="stable")
         return items[order], weights[order]
 
     def merge(self, other: QuantileSketch) -> QuantileSketch:
-        sk = self._sketch()
-        sk.merge(other._sketch())
-        return QuantileSketch(sk.serialize())
+        """The sketch of both streams (reproducible: see :mod:`mlvitals.quality.kll`)."""
+        levels = Levels.from_bytes(self.data)
+        levels.merge(Levels.from_bytes(other.data))
+        return QuantileSketch(levels.to_bytes())
 
 
 def sketch_of_sorted(s: np.ndarray, k: int = DEFAULT_K) -> QuantileSketch:
@@ -100,13 +103,14 @@ def sketch_of_sorted(s: np.ndarray, k: int = DEFAULT_K) -> QuantileSketch:
         acc = QuantileAccumulator(k)
         acc.update(s)
         return acc.freeze()
+    # Laid out directly: every rank within half the largest weight.
     levels = 1
-    while sum(_level_capacity(k, levels, h) << h for h in range(levels)) < n:
+    while sum(level_capacity(k, levels, h) << h for h in range(levels)) < n:
         levels += 1
     sizes = [0] * levels
     remaining = n
     for h in range(levels - 1, -1, -1):  # the heaviest level takes the lowest values
-        sizes[h] = min(_level_capacity(k, levels, h), remaining >> h)
+        sizes[h] = min(level_capacity(k, levels, h), remaining >> h)
         remaining -= sizes[h] << h
     parts: list[np.ndarray] = []
     start = n  # fill from the top: level h covers values [start - sizes[h] * 2**h, start)
@@ -115,40 +119,29 @@ def sketch_of_sorted(s: np.ndarray, k: int = DEFAULT_K) -> QuantileSketch:
         start -= sizes[h] << h
         parts.append(s[start + width // 2 : start + (sizes[h] << h) : width])
     items = np.concatenate(parts)
-    capacity = sum(_level_capacity(k, levels, h) for h in range(levels))
+    capacity = sum(level_capacity(k, levels, h) for h in range(levels))
     offsets = [capacity - items.size]
     for size in sizes[:-1]:
         offsets.append(offsets[-1] + size)
-    head = _HEADER.pack(5, 1, 15, 0, k, _M, 0, n, k, levels, 0)
+    head = _HEADER.pack(5, 1, 15, 0, k, M, 0, n, k, levels, 0)
     body = struct.pack(f"<{levels}I", *offsets) + struct.pack("<dd", s[0], s[-1])
     return QuantileSketch(head + body + items.astype("<f8").tobytes())
 
 
-def _level_capacity(k: int, levels: int, height: int) -> int:
-    """DataSketches' KLL capacity of level ``height`` of ``levels``: about k (2/3)^depth."""
-    depth = levels - height - 1
-    if depth > 30:
-        half = depth // 2
-        return max(_M, _round_capacity(_round_capacity(k, half), depth - half))
-    return max(_M, _round_capacity(k, depth))
-
-
-def _round_capacity(k: int, depth: int) -> int:
-    return int((((2 * k) << depth) // 3**depth + 1) >> 1)
-
-
 class QuantileAccumulator:
-    """The mutable KLL sketch a profile pass updates."""
+    """The mutable KLL sketch a profile pass updates: reproducible, the same values in the
+    same batches give the same sketch (:class:`~mlvitals.quality.kll.Levels`)."""
 
-    __slots__ = ("sketch",)
+    __slots__ = ("levels",)
 
     def __init__(self, k: int = DEFAULT_K) -> None:
-        self.sketch = datasketches.kll_doubles_sketch(k)
+        self.levels = Levels(k)
 
-    def update(self, values: np.ndarray) -> None:
-        """Add finite float64 values (sorted input is about twice as fast to add)."""
+    def update(self, values: np.ndarray, *, is_sorted: bool = False) -> None:
+        """Add finite float64 values."""
         if values.size:
-            self.sketch.update(np.ascontiguousarray(values, dtype=np.float64))
+            v = np.asarray(values, dtype=np.float64)
+            self.levels.add(v if is_sorted else np.sort(v))
 
     def freeze(self) -> QuantileSketch:
-        return QuantileSketch(self.sketch.serialize())
+        return QuantileSketch(self.levels.to_bytes())

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlvitals.numbers import format_number as _n
 from mlvitals.quality.drift.result import DriftReport
 from mlvitals.quality.failures import Failure
 from mlvitals.quality.profiles import Profile
@@ -21,11 +22,14 @@ from mlvitals.quality.schema import Schema
 
 FORMAT = "mlvitals.check"
 VERSION = 1
+SUMMARY_COLUMNS = 8
+"""Drifted columns named on the summary's first line (the rest are counted)."""
 
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """``passed`` is true when no check failed and the dataset did not drift."""
+    """``passed`` is true when no check failed and no drift failed the check (by default:
+    the dataset did not drift; see :attr:`DriftPolicy.fail_on`)."""
 
     passed: bool
     failures: tuple[Failure, ...]
@@ -36,6 +40,9 @@ class CheckResult:
     data_name: str = "data"
     reference_name: str = "reference"
     notes: tuple[str, ...] = ()
+    warnings: tuple[Failure, ...] = ()
+    """Offending values within a tolerance (say, a few values past the reference's range):
+    shown with their samples, they do not fail the check."""
 
     @property
     def rows(self) -> int:
@@ -53,6 +60,7 @@ class CheckResult:
             "rows": self.profile.rows,
             "reference_rows": self.reference.rows,
             "failures": [f.to_dict() for f in self.failures],
+            "warnings": [w.to_dict() for w in self.warnings],
             "drift": self.drift.to_dict(),
             "notes": list(self.notes),
             "profile": to_dict(self.profile),
@@ -78,21 +86,38 @@ class CheckResult:
         return render(self, standalone=False)
 
     def summary(self) -> str:
-        """One line per failure and drifted column, for terminals and logs."""
+        """One line per failure, warning and drifted column, for terminals and logs."""
         head = "PASSED" if self.passed else "FAILED"
+        drifted = [c.column for c in self.drift.drifted]
+        names = ""
+        if drifted:
+            shown = ", ".join(drifted[:SUMMARY_COLUMNS])
+            more = len(drifted) - SUMMARY_COLUMNS
+            names = f": {shown}" + (f" and {more} more" if more > 0 else "")
         lines = [
-            f"{head}: {self.profile.rows} rows vs {self.reference.rows} reference rows, "
-            f"{len(self.failures)} failed checks, {len(self.drift.drifted)} of "
-            f"{len(self.drift.tested)} columns drifted "
+            f"{head}: {_n(self.profile.rows)} rows vs {_n(self.reference.rows)} reference rows, "
+            f"{len(self.failures)} failed checks, {len(drifted)} of "
+            f"{len(self.drift.tested)} columns drifted{names} "
             f"({100 * self.drift.drifted_share:.0f}%, dataset drift at "
             f"{100 * self.drift.dataset_share:.0f}%)"
         ]
         for f in self.failures:
             where = f"{f.column}: " if f.column else ""
             lines.append(f"  check {f.check}: {where}{f.message}")
+        for w in self.warnings:
+            where = f"{w.column}: " if w.column else ""
+            shown = ", ".join(f"row {s.row}: {s.value!r}" for s in w.samples)
+            lines.append(
+                f"  warning {w.check}: {where}{w.message}" + (f" ({shown})" if shown else "")
+            )
         for c in self.drift.drifted:
-            p = f", p={c.p_adjusted:.2g}" if c.p_adjusted is not None else ""
-            e = f", {c.effect}={c.effect_size:.3g}" if c.effect_size is not None else ""
+            p = f", p={_n(c.p_adjusted, digits=2)}" if c.p_adjusted is not None else ""
+            e = f", {c.effect}={_n(c.effect_size, digits=3)}" if c.effect_size is not None else ""
             lines.append(f"  drift {c.column}: {c.method}{e}{p}")
+        if self.schema.identifiers:
+            names = ", ".join(self.schema.identifiers)
+            lines.append(f"  identifiers: {names} (not tested for range or drift)")
+        if self.schema.ignore:
+            lines.append(f"  ignored: {', '.join(self.schema.ignore)}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)

@@ -42,6 +42,7 @@ class ScanResult:
     duplicates: Duplicates | None
     raw: RawColumns | None
     raw_note: str | None = None
+    warnings: tuple[Failure, ...] = ()
 
 
 def scan(
@@ -111,9 +112,9 @@ def scan(
         raise InputError(f"{source.name} has no rows")
     profile = profiler.finish()
     duplicates = counter.result() if counter is not None else None
-    failures = validator.finish(offset, duplicates) if validator is not None else ()
+    failures, warnings = validator.finish(offset, duplicates) if validator else ((), ())
     kept = RawColumns({n: tuple(v) for n, v in raw.items()}) if raw is not None else None
-    return ScanResult(profile, failures, duplicates, kept, raw_note)
+    return ScanResult(profile, failures, duplicates, kept, raw_note, warnings)
 
 
 def _check_batch_schema(expected: pa.Schema, actual: pa.Schema, where: str) -> None:

@@ -10,6 +10,8 @@
       age: {type: integer, required: true, max_null_share: 0.0, min: 18.0, max: 90.0,
             max_out_of_range_share: 0.001}
       city: {type: string, max_null_share: 0.0, categories: [Lyon, Paris]}
+      user_id: {type: integer, identifier: true}
+    ignore: [comment]
 
 >>> from mlvitals.quality.schema import ColumnSchema, Schema
 >>> s = Schema((ColumnSchema("city", "string", categories=("a", "b")),))
@@ -37,8 +39,9 @@ _COLUMN_KEYS = {
     "max_out_of_range_share",
     "categories",
     "max_unknown_share",
+    "identifier",
 }
-_TOP_KEYS = {"version", "allow_extra_columns", "rows", "max_duplicate_share", "columns"}
+_TOP_KEYS = {"version", "allow_extra_columns", "rows", "max_duplicate_share", "ignore", "columns"}
 
 
 def schema_to_yaml(schema: Schema) -> str:
@@ -53,14 +56,18 @@ def schema_to_yaml(schema: Schema) -> str:
         if c.categories is not None:
             entry["categories"] = list(c.categories)
             entry["max_unknown_share"] = c.max_unknown_share
+        if c.identifier:
+            entry["identifier"] = True
         columns[c.name] = entry
-    doc = {
+    doc: dict[str, Any] = {
         "version": VERSION,
         "allow_extra_columns": schema.allow_extra_columns,
         "rows": {"min": schema.min_rows, "max": schema.max_rows},
         "max_duplicate_share": schema.max_duplicate_share,
-        "columns": columns,
     }
+    if schema.ignore:
+        doc["ignore"] = list(schema.ignore)
+    doc["columns"] = columns
     header = "# mlvitals schema: edit the limits as needed (see docs/quality.md)\n"
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
@@ -98,7 +105,11 @@ def schema_from_yaml(text: str, *, source: str = "schema") -> Schema:
     rows = doc.get("rows") or {}
     if not isinstance(rows, dict):
         raise InputError(f"{source}: 'rows' must be a mapping with 'min' and 'max'")
+    ignore = doc.get("ignore") or []
+    if not isinstance(ignore, list):
+        raise InputError(f"{source}: 'ignore' must be a list of column names")
     return Schema(
+        ignore=tuple(str(c) for c in ignore),
         columns=columns,
         allow_extra_columns=bool(doc.get("allow_extra_columns", False)),
         min_rows=_opt_int(rows.get("min"), f"{source}: rows.min"),
@@ -131,6 +142,7 @@ def _column(name: str, spec: Any, source: str) -> ColumnSchema:
         ),
         categories=tuple(str(c) for c in categories) if categories is not None else None,
         max_unknown_share=_share(spec.get("max_unknown_share", 0.0), f"{where}: unknown share"),
+        identifier=bool(spec.get("identifier", False)),
     )
 
 

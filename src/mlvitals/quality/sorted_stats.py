@@ -61,7 +61,7 @@ class SortedStats:
         """Add sorted finite values; returns their run lengths (for the caller's reuse)."""
         runs = Runs.of(s)
         if s.size:
-            self.quantiles.update(s)
+            self.quantiles.update(s, is_sorted=True)
             self._count(runs)
         return runs
 

@@ -34,7 +34,7 @@ FILE_BATCH_ROWS = 1 << 18
 CSV_BLOCK_BYTES = 16 << 20
 
 _PARQUET = {".parquet", ".pq", ".parq"}
-_CSV = {".csv", ".tsv", ".txt"}
+_CSV = {".csv", ".tsv"}
 _COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4"}
 
 Progress = Callable[[int], None]

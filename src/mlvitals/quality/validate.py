@@ -15,20 +15,34 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from mlvitals.numbers import format_number
 from mlvitals.quality.columns import kind_of, logical_type, types_compatible
 from mlvitals.quality.duplicates import Duplicates
 from mlvitals.quality.failures import SAMPLE_SIZE, Failure, Sample
-from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part
+from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part, all_whole
+from mlvitals.quality.sampling import allowed_count
 from mlvitals.quality.schema import ColumnSchema, Schema
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.3g}%"
+    return format_number(x, unit="%", digits=3)
+
+
+def _beyond(fails: bool, limit: float, rows: int) -> str:
+    """How a count compares with what sampling explains at the limit share."""
+    if limit <= 0:
+        return "none allowed"
+    allowed = allowed_count(limit, rows)
+    where = "over" if fails else "within"
+    return (
+        f"{where} the {format_number(allowed)} that a share of {_pct(limit)} explains in "
+        f"{format_number(rows)} rows"
+    )
 
 
 def _values(n: int, what: str = "value") -> str:
     """``1 value is`` / ``3 values are``."""
-    return f"{n} {what} is" if n == 1 else f"{n} {what}s are"
+    return f"{n} {what} is" if n == 1 else f"{format_number(n)} {what}s are"
 
 
 def _plain(value: Any) -> Any:
@@ -61,6 +75,8 @@ class _ColumnValidator:
     __slots__ = (
         "categories",
         "check_values",
+        "data_type",
+        "fractions",
         "nonfinite",
         "nulls",
         "out_of_range",
@@ -69,10 +85,13 @@ class _ColumnValidator:
         "unknown",
     )
 
-    def __init__(self, rule: ColumnSchema, check_values: bool) -> None:
+    def __init__(self, rule: ColumnSchema, check_values: bool, data_type: str = "") -> None:
         self.rule = rule
         self.check_values = check_values
         self.rows = 0
+        # A float column checked against an integer schema: its values must be whole.
+        self.data_type = data_type
+        self.fractions: _Counter | None = _Counter() if data_type else None
         self.nulls = _Counter()
         self.nonfinite = _Counter()
         self.unknown = _Counter()
@@ -94,6 +113,9 @@ class _ColumnValidator:
             self._categories(part)
 
     def _numeric(self, part: NumericPart) -> None:
+        if self.fractions is not None and not all_whole(part.finite):
+            where = part.fraction_rows()
+            self.fractions.add(where.size, where, part.values[where[:SAMPLE_SIZE]], part.offset)
         bad = part.nan + part.inf
         if bad:
             where = part.nonfinite_rows()
@@ -141,16 +163,31 @@ class _ColumnValidator:
         )
         self.unknown.add(count, rows, values, part.offset)
 
-    def failures(self) -> list[Failure]:
+    def failures(self) -> tuple[list[Failure], list[Failure]]:
+        """The failed checks, and the warnings: offending values within the tolerance."""
         out: list[Failure] = []
         rule, name, rows = self.rule, self.rule.name, max(self.rows, 1)
+        if self.fractions is not None and self.fractions.count:
+            out.append(
+                Failure(
+                    "type",
+                    name,
+                    f"column {name!r} is float ({self.data_type}) and "
+                    f"{_values(self.fractions.count)} not whole numbers, expected integer",
+                    observed="float",
+                    limit=rule.type,
+                    count=self.fractions.count,
+                    samples=tuple(self.fractions.samples),
+                )
+            )
         share = self.nulls.count / rows
         if share > rule.max_null_share:
             out.append(
                 Failure(
                     "nulls",
                     name,
-                    f"{self.nulls.count} of {self.rows} values null ({_pct(share)}), over "
+                    f"{format_number(self.nulls.count)} of {format_number(self.rows)} values "
+                    f"null ({_pct(share)}), over "
                     f"the limit of {_pct(rule.max_null_share)}",
                     observed=share,
                     limit=rule.max_null_share,
@@ -171,37 +208,43 @@ class _ColumnValidator:
                     samples=tuple(self.nonfinite.samples),
                 )
             )
-        share = self.out_of_range.count / rows
-        if self.out_of_range.count and share > rule.max_out_of_range_share:
-            out.append(
+        warnings: list[Failure] = []
+        count = self.out_of_range.count
+        if count:
+            share = count / rows
+            limit = rule.max_out_of_range_share
+            fails = count > allowed_count(limit, self.rows)
+            bounds = f"[{format_number(rule.min, digits=6)}, {format_number(rule.max, digits=6)}]"
+            what = f"{_values(count)} outside {bounds} ({_pct(share)})"
+            (out if fails else warnings).append(
                 Failure(
                     "range",
                     name,
-                    f"{_values(self.out_of_range.count)} outside "
-                    f"[{rule.min:.6g}, {rule.max:.6g}] ({_pct(share)}), over the limit of "
-                    f"{_pct(rule.max_out_of_range_share)}",
+                    f"{what}, {_beyond(fails, limit, self.rows)}",
                     observed=share,
-                    limit=rule.max_out_of_range_share,
-                    count=self.out_of_range.count,
+                    limit=limit,
+                    count=count,
                     samples=tuple(self.out_of_range.samples),
                 )
             )
-        share = self.unknown.count / rows
-        if self.unknown.count and share > rule.max_unknown_share:
-            out.append(
+        count = self.unknown.count
+        if count:
+            share = count / rows
+            limit = rule.max_unknown_share
+            fails = count > allowed_count(limit, self.rows)
+            (out if fails else warnings).append(
                 Failure(
                     "categories",
                     name,
-                    f"{_values(self.unknown.count)} not among the "
-                    f"{len(rule.categories or ())} known categories ({_pct(share)}), over the "
-                    f"limit of {_pct(rule.max_unknown_share)}",
+                    f"{_values(count)} not among the {len(rule.categories or ())} known "
+                    f"categories ({_pct(share)}), {_beyond(fails, limit, self.rows)}",
                     observed=share,
-                    limit=rule.max_unknown_share,
-                    count=self.unknown.count,
+                    limit=limit,
+                    count=count,
                     samples=tuple(self.unknown.samples),
                 )
             )
-        return out
+        return out, warnings
 
 
 class Validator:
@@ -212,7 +255,10 @@ class Validator:
         self.static: list[Failure] = []
         self.columns: dict[str, _ColumnValidator] = {}
         present = set(data_schema.names)
+        ignored = set(schema.ignore)
         for rule in schema.columns:
+            if rule.name in ignored:
+                continue
             if rule.name not in present:
                 if rule.required:
                     self.static.append(
@@ -226,6 +272,11 @@ class Validator:
             t = data_schema.field(rule.name).type
             actual = logical_type(t)
             ok = types_compatible(rule.type, actual)
+            if not ok and rule.type == "integer" and actual == "float":
+                # Integers stored as floats (pandas does so for a column with a missing
+                # value): the values decide, batch by batch.
+                self.columns[rule.name] = _ColumnValidator(rule, True, str(t))
+                continue
             if not ok:
                 self.static.append(
                     Failure(
@@ -239,7 +290,7 @@ class Validator:
             self.columns[rule.name] = _ColumnValidator(rule, ok)
         if not schema.allow_extra_columns:
             for name in data_schema.names:
-                if schema.get(name) is None:
+                if schema.get(name) is None and name not in ignored:
                     kind = kind_of(data_schema.field(name).type)
                     self.static.append(
                         Failure(
@@ -257,8 +308,12 @@ class Validator:
                 continue
             validator.update(part, batch.column(name))
 
-    def finish(self, rows: int, duplicates: Duplicates | None) -> tuple[Failure, ...]:
+    def finish(
+        self, rows: int, duplicates: Duplicates | None
+    ) -> tuple[tuple[Failure, ...], tuple[Failure, ...]]:
+        """The failed checks and the warnings (offending values within a tolerance)."""
         out: list[Failure] = []
+        warnings: list[Failure] = []
         s = self.schema
         if s.min_rows is not None and rows < s.min_rows:
             out.append(
@@ -282,7 +337,9 @@ class Validator:
             )
         out.extend(self.static)
         for validator in self.columns.values():
-            out.extend(validator.failures())
+            failed, warned = validator.failures()
+            out.extend(failed)
+            warnings.extend(warned)
         limit = s.max_duplicate_share
         if limit is not None and duplicates is not None and duplicates.share > limit:
             out.append(
@@ -297,7 +354,7 @@ class Validator:
                     samples=duplicates.samples,
                 )
             )
-        return tuple(out)
+        return tuple(out), tuple(warnings)
 
 
 def _out_of_range(part: NumericPart, low: float | None, high: float | None) -> int:

@@ -3,14 +3,16 @@
 The default policy, for every numeric, categorical and boolean column:
 
 - numeric: the KS test gives the p-value; the Wasserstein distance divided by the reference's
-  standard deviation gives the effect size;
+  robust spread (interquartile range / 1.349) gives the effect size;
 - categorical and boolean: the chi-squared test gives the p-value; PSI gives the effect size;
 - p-values are adjusted for the number of columns tested (Benjamini-Hochberg);
 - a column drifts when its adjusted p-value is below ``alpha`` (0.05) AND its effect size
   reaches ``effect_threshold`` (0.1). Significance alone is not enough: on a million rows a
   shift of 0.02 standard deviations is significant and meaningless; an effect alone is not
   enough either: on 30 rows a large effect may be noise;
-- the dataset drifts when the share of drifted columns reaches ``dataset_share`` (0.5).
+- the dataset drifts when the share of drifted columns reaches ``dataset_share`` (0.5);
+- ``fail_on`` says which drift fails the check (exit code 1): ``dataset-drift`` (the
+  default), ``column-drift`` (any drifted column) or ``never`` (drift is reported only).
 
 Datetime columns are not tested unless a method is named for them (time always moves).
 Any column can instead name a single method and its threshold: a test drifts when its adjusted
@@ -27,11 +29,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
 from mlvitals.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mlvitals.quality.drift.result import DriftReport
+
+
+FailOn = Literal["dataset-drift", "column-drift", "never"]
+FAIL_ON: tuple[FailOn, ...] = ("dataset-drift", "column-drift", "never")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,7 @@ class DriftPolicy:
     correction: Literal["bh", "none"] = "bh"
     ks_method: Literal["auto", "exact", "asymp"] = "auto"
     columns: Mapping[str, ColumnRule] = field(default_factory=dict)
+    fail_on: FailOn = "dataset-drift"
 
     def __post_init__(self) -> None:
         if not 0.0 < self.alpha < 1.0:
@@ -63,13 +73,31 @@ class DriftPolicy:
             raise ConfigError(f"correction must be 'bh' or 'none', got {self.correction!r}")
         if self.ks_method not in ("auto", "exact", "asymp"):
             raise ConfigError(f"ks_method must be auto, exact or asymp, got {self.ks_method!r}")
+        if self.fail_on not in FAIL_ON:
+            raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {self.fail_on!r}")
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
+
+    def fails(self, report: DriftReport) -> bool:
+        """Whether ``report``'s drift fails a check under :attr:`fail_on`."""
+        if self.fail_on == "dataset-drift":
+            return report.dataset_drift
+        if self.fail_on == "column-drift":
+            return bool(report.drifted)
+        return False
 
     def rule_for(self, column: str) -> ColumnRule:
         return self.columns.get(column, ColumnRule())
 
 
-_POLICY_KEYS = {"alpha", "effect_threshold", "dataset_share", "correction", "ks_method", "columns"}
+_POLICY_KEYS = {
+    "alpha",
+    "effect_threshold",
+    "dataset_share",
+    "correction",
+    "ks_method",
+    "fail_on",
+    "columns",
+}
 
 
 def load_policy(path: str | Path) -> DriftPolicy:
@@ -78,6 +106,7 @@ def load_policy(path: str | Path) -> DriftPolicy:
     alpha: 0.05
     effect_threshold: 0.1
     dataset_share: 0.5
+    fail_on: dataset-drift     # or column-drift, never
     columns:
       income: {method: psi, threshold: 0.2}
       user_id: {skip: true}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from mlvitals.errors import ConfigError
@@ -68,19 +68,19 @@ def _plan(data: ColumnData, rule: ColumnRule, policy: DriftPolicy) -> _Plan | st
     return _Plan(None, method, None, effect_threshold)
 
 
-def _test_column(data: ColumnData, policy: DriftPolicy) -> ColumnDrift:
+def _test_column(data: ColumnData, policy: DriftPolicy, skip: Mapping[str, str]) -> ColumnDrift:
     """One column's test and effect size, undecided (the correction needs every column).
 
     A deferred column's profiles are completed first, whatever the policy says of it.
     """
     try:
         data.prepare()
-        return _test_prepared(data, policy)
+        return _test_prepared(data, policy, skip)
     finally:
         data.release()
 
 
-def _test_prepared(data: ColumnData, policy: DriftPolicy) -> ColumnDrift:
+def _test_prepared(data: ColumnData, policy: DriftPolicy, skip: Mapping[str, str]) -> ColumnDrift:
     rule = policy.rule_for(data.name)
     base = ColumnDrift(
         column=data.name,
@@ -90,7 +90,12 @@ def _test_prepared(data: ColumnData, policy: DriftPolicy) -> ColumnDrift:
         n_current=data.n_cur,
         route="raw" if data.raw else "profile",
     )
-    plan = "skipped by the drift policy" if rule.skip else _plan(data, rule, policy)
+    if rule.skip:
+        plan: _Plan | str = "skipped by the drift policy"
+    elif data.name in skip and rule.method is None:
+        plan = skip[data.name]  # an identifier or an ignored column, unless a method is named
+    else:
+        plan = _plan(data, rule, policy)
     if isinstance(plan, str):
         return dataclasses.replace(base, skipped=True, note=plan)
     if data.n_ref == 0 or data.n_cur == 0:
@@ -130,8 +135,11 @@ def evaluate(
     policy: DriftPolicy | None = None,
     *,
     workers: int | None = None,
+    skip: Mapping[str, str] | None = None,
 ) -> DriftReport:
     """Test every column, adjust the p-values together, and decide column and dataset drift.
+
+    ``skip`` maps columns not to test (unless the policy names a method for them) to why.
 
     Columns tested on raw data spend most of their time sorting, which numpy does without
     the GIL: with ``workers`` threads (default: the CPUs, at most :data:`MAX_WORKERS`, and
@@ -139,14 +147,15 @@ def evaluate(
     thread holds two column-sized sort buffers. The report is the same either way.
     """
     policy = policy or DriftPolicy()
+    skipped = skip or {}
     if workers is None:
         raw = sum(1 for c in columns if c.raw)
         workers = min(os.cpu_count() or 1, MAX_WORKERS, raw) if raw > 1 else 1
     if workers > 1:
         with ThreadPoolExecutor(workers, thread_name_prefix="mlvitals-drift") as pool:
-            results = list(pool.map(lambda data: _test_column(data, policy), columns))
+            results = list(pool.map(lambda data: _test_column(data, policy, skipped), columns))
     else:
-        results = [_test_column(data, policy) for data in columns]
+        results = [_test_column(data, policy, skipped) for data in columns]
     results = _decide(results, policy)
     tested = [r for r in results if not r.skipped]
     share = sum(r.drifted for r in tested) / len(tested) if tested else 0.0

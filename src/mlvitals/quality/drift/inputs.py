@@ -32,6 +32,8 @@ from mlvitals.quality.sorted_stats import Runs
 from mlvitals.quality.sorting import sort_chunks
 
 OTHER = "(other)"
+IQR_PER_STD = 1.349
+"""The interquartile range of a normal distribution in standard deviations."""
 
 
 class ColumnData:
@@ -98,6 +100,23 @@ class ColumnData:
     @property
     def ref_std(self) -> float:
         return self.ref.std if self.ref.std is not None else float("nan")
+
+    def ref_scale(self) -> float:
+        """The reference's robust spread: its interquartile range / 1.349 (the standard
+        deviation of a normal distribution), from its raw values when kept (numpy's linear
+        quantiles), else from its quantile sketch. When the quartiles are equal (more than
+        half the values are one value) it is the standard deviation; 0 for a constant."""
+        q1: float | None
+        q3: float | None
+        if self.ref_raw is not None:
+            s = self.ref_sorted()
+            q1, q3 = _sorted_quantile(s, 0.25), _sorted_quantile(s, 0.75)
+        else:
+            q1, q3 = self.ref.quantile(0.25), self.ref.quantile(0.75)
+        iqr = (q3 - q1) if q1 is not None and q3 is not None else 0.0
+        if iqr > 0:
+            return iqr / IQR_PER_STD
+        return self.ref_std
 
     @property
     def raw(self) -> bool:
@@ -248,6 +267,14 @@ class ColumnData:
 def _bounds(prof: ColumnProfile) -> tuple[float, float] | None:
     low, high = prof.min, prof.max
     return (low, high) if low is not None and high is not None else None
+
+
+def _sorted_quantile(s: np.ndarray, q: float) -> float:
+    """``numpy.quantile(s, q)`` (linear interpolation) of sorted ``s``, without sorting."""
+    pos = q * (s.size - 1)
+    lo = int(pos)
+    hi = min(lo + 1, s.size - 1)
+    return float(s[lo] + (pos - lo) * (s[hi] - s[lo]))
 
 
 def _weighted(s: np.ndarray, runs: Runs) -> tuple[np.ndarray, np.ndarray | None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
+from mlvitals.numbers import format_number
 from mlvitals.quality.columns import ColumnKind
 from mlvitals.quality.drift.result import ColumnDrift
 from mlvitals.quality.profiles import ColumnProfile
@@ -36,11 +37,7 @@ vertical-align:top}
 
 
 def _fmt(x: float | int | None, digits: int = 4) -> str:
-    if x is None:
-        return "—"
-    if isinstance(x, int):
-        return f"{x:,}"
-    return f"{x:.{digits}g}"
+    return format_number(x, digits=digits)
 
 
 def _sample_text(f_samples: tuple[object, ...]) -> str:
@@ -90,7 +87,7 @@ def _drift_cells(d: ColumnDrift | None) -> str:
         route += f" ({', '.join(errors)})" if errors else ""
     return (
         f"<td>{verdict}</td><td>{effect}</td><td>{test}</td>"
-        f'<td class="n">{d.n_reference:,} / {d.n_current:,}</td><td>{route}</td>'
+        f'<td class="n">{_fmt(d.n_reference)} / {_fmt(d.n_current)}</td><td>{route}</td>'
     )
 
 
@@ -107,8 +104,8 @@ def render(result: CheckResult, *, standalone: bool = True) -> str:
     out = [
         f'<div class="mlv"><style>{_CSS}</style>',
         f"<h1>Data check {verdict}</h1>",
-        f'<p class="muted">{escape(result.data_name)} ({result.profile.rows:,} rows) against '
-        f"{escape(result.reference_name)} ({result.reference.rows:,} rows)</p>",
+        f'<p class="muted">{escape(result.data_name)} ({_fmt(result.profile.rows)} rows) against '
+        f"{escape(result.reference_name)} ({_fmt(result.reference.rows)} rows)</p>",
         f"<p>{len(result.failures)} failed checks · {len(dd.drifted)} of {len(dd.tested)} "
         f"tested columns drifted ({100 * dd.drifted_share:.0f}%; the dataset drifts at "
         f"{100 * dd.dataset_share:.0f}%): "
@@ -124,6 +121,16 @@ def render(result: CheckResult, *, standalone: bool = True) -> str:
             out.append(
                 f"<tr><td>{escape(f.check)}</td><td>{escape(f.column or '—')}</td>"
                 f"<td>{escape(f.message)}</td><td>{_sample_text(f.samples)}</td></tr>"
+            )
+        out.append("</table>")
+    if result.warnings:
+        out.append('<h2>Warnings</h2><p class="muted">Within the tolerance: these do not fail ')
+        out.append("the check.</p><table><tr><th>check</th><th>column</th><th>what</th>")
+        out.append("<th>sample</th></tr>")
+        for w in result.warnings:
+            out.append(
+                f"<tr><td>{escape(w.check)}</td><td>{escape(w.column or '—')}</td>"
+                f"<td>{escape(w.message)}</td><td>{_sample_text(w.samples)}</td></tr>"
             )
         out.append("</table>")
     out.append("<h2>Columns</h2><table><tr><th>column</th><th>distribution</th>")
