@@ -93,7 +93,7 @@ def run(size: int, seeds: int) -> Row:
     for seed in range(seeds):
         rng = np.random.default_rng([size, seed])
         ref, cur = frame(size, rng), frame(size, rng)
-        result = check(cur, ref)
+        result = check(cur, reference=ref)
         row.runs += 1
         row.tested += len(result.drift.tested)
         row.column_flags += len(result.drift.drifted)
@@ -104,7 +104,7 @@ def run(size: int, seeds: int) -> Row:
             row.causes.update(f"{f.check}:{f.column}" for f in result.failures)
             if result.drift.dataset_drift:
                 row.causes["dataset drift"] += 1
-        row.exits_column += not check(cur, ref, policy=strict).passed
+        row.exits_column += not check(cur, reference=ref, policy=strict).passed
     return row
 
 

@@ -4,8 +4,8 @@ Reference and current data: N rows x (20 numeric + 5 categorical) columns each, 
 with five shifted numeric columns, one rescaled and one categorical column whose mix changed.
 Each contender runs in a fresh subprocess (so memory peaks are its own), on the same data:
 
-- ``mlvitals``: ``check(current, reference)``: schema inference and validation, both profiles
-  (moments, KLL quantiles, histograms, distinct counts, top values, correlations, duplicate
+- ``mlvitals``: ``check(current, reference=reference)``: schema inference and validation, both
+  profiles (moments, KLL quantiles, histograms, distinct counts, top values, correlations, duplicate
   rows) and drift on every column (KS + normalised Wasserstein, chi-squared + PSI, corrected
   for 25 tests);
 - ``numpy``: the numeric baseline: mean, std, 7 quantiles and a 10-bin histogram of every
@@ -106,7 +106,7 @@ class PeakRss:
 def run_mlvitals(ref: pd.DataFrame, cur: pd.DataFrame) -> str:
     from mlvitals.quality import check
 
-    result = check(cur, ref)
+    result = check(cur, reference=ref)
     tested = len(result.drift.tested)
     return f"{len(result.drift.drifted)}/{tested} columns drifted, {len(result.failures)} failures"
 

@@ -71,7 +71,7 @@ def seed_datasets(server_url: str, now: float) -> Seeded:
         clock[0] = now - days * 86400.0
         current = current_frame(shift, rows, seed=100 + i, bad_ages=i == last)
         seeded.currents.append(current)
-        seeded.checks.append(monitor.check(current, seeded.reference, dataset=DATASET))
+        seeded.checks.append(monitor.check(current, reference=seeded.reference, dataset=DATASET))
         seeded.times.append(clock[0])
     clock[0] = now - 7200.0
     seeded.profile = monitor.profile(seeded.reference, dataset=PROFILED)

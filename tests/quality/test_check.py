@@ -82,7 +82,7 @@ def test_each_check_reports_counts_shares_and_sample_rows() -> None:
         max_rows=2_500,
         max_duplicate_share=0.0,
     )
-    result = check(cur, ref, schema=schema)
+    result = check(cur, reference=ref, schema=schema)
     assert not result.passed
     f = _failures(result)
     assert set(f) == {
@@ -111,9 +111,9 @@ def test_each_check_reports_counts_shares_and_sample_rows() -> None:
 
 def test_wrong_type_fails_and_integers_pass_as_floats() -> None:
     ref = pd.DataFrame({"a": [1.5, 2.5, 3.5] * 20, "b": [1, 2, 3] * 20})
-    ok = check(pd.DataFrame({"a": [1, 2, 3] * 20, "b": [1, 2, 3] * 20}), ref)
+    ok = check(pd.DataFrame({"a": [1, 2, 3] * 20, "b": [1, 2, 3] * 20}), reference=ref)
     assert not [f for f in ok.failures if f.check == "type"]
-    bad = check(pd.DataFrame({"a": [1.5, 2.5, 3.5] * 20, "b": ["x", "y", "z"] * 20}), ref)
+    bad = check(pd.DataFrame({"a": [1.5, 2.5, 3.5] * 20, "b": ["x", "y", "z"] * 20}), reference=ref)
     (t,) = [f for f in bad.failures if f.check == "type"]
     assert t.column == "b" and t.observed == "string" and t.limit == "integer"
 
@@ -121,16 +121,16 @@ def test_wrong_type_fails_and_integers_pass_as_floats() -> None:
 def test_nan_and_inf_fail_in_current_data_and_are_refused_in_a_reference() -> None:
     ref = pa.table({"x": [1.0, 2.0, 3.0] * 10})
     cur = pa.table({"x": [1.0, float("nan"), 2.0, float("inf")] * 5})
-    (f,) = [f for f in check(cur, ref).failures if f.check == "non_finite"]
+    (f,) = [f for f in check(cur, reference=ref).failures if f.check == "non_finite"]
     assert f.count == 10 and [(s.row, s.value) for s in f.samples][:2] == [(1, "nan"), (3, "inf")]
     with pytest.raises(InputError, match="reference column 'x' has 5 NaN and 5 infinite"):
-        check(ref, cur)
+        check(ref, reference=cur)
 
 
 def test_all_null_reference_column_is_a_clear_error() -> None:
     ref = pa.table({"x": [1.0, 2.0], "gone": pa.array([None, None], type=pa.float64())})
     with pytest.raises(InputError, match="column 'gone' has no values in the reference"):
-        check(ref, ref)
+        check(ref, reference=ref)
 
 
 def test_all_null_current_column_fails_the_null_check_and_skips_drift() -> None:
@@ -138,7 +138,7 @@ def test_all_null_current_column_fails_the_null_check_and_skips_drift() -> None:
     cur = pa.table({"x": pa.array([None] * 30, type=pa.float64())})
     # (30 nulls are also 29 duplicate rows: allow them, to look at the null check alone)
     schema = infer_schema(profile(ref))  # no duplicate limit without a duplicate count
-    result = check(cur, ref, schema=schema)
+    result = check(cur, reference=ref, schema=schema)
     assert [f.check for f in result.failures] == ["nulls"]
     d = result.drift.column("x")
     assert d.skipped and d.note == "no values in the current data"
@@ -147,7 +147,7 @@ def test_all_null_current_column_fails_the_null_check_and_skips_drift() -> None:
 def test_columns_absent_from_the_reference_fail_as_extra_columns() -> None:
     ref = pa.table({"x": [1.0, 2.0] * 10})
     cur = pa.table({"x": [1.0, 2.0] * 10, "new": ["a", "b"] * 10})
-    result = check(cur, ref)
+    result = check(cur, reference=ref)
     assert [(f.check, f.column) for f in result.failures] == [("extra_column", "new")]
     assert [c.column for c in result.drift.columns] == ["x"]
 
@@ -159,8 +159,8 @@ def test_check_against_a_saved_profile_and_files(tmp_path: Path) -> None:
     cur = _reference(2_000, seed=3)
     cur["income"] *= 1.6
     cur.to_csv(tmp_path / "cur.csv", index=False)
-    from_data = check(tmp_path / "cur.csv", tmp_path / "ref.parquet")
-    from_profile = check(tmp_path / "cur.csv", str(tmp_path / "ref.json"))
+    from_data = check(tmp_path / "cur.csv", reference=tmp_path / "ref.parquet")
+    from_profile = check(tmp_path / "cur.csv", reference=str(tmp_path / "ref.json"))
     for result in (from_data, from_profile):
         assert [c.column for c in result.drift.drifted] == ["income"]
     assert from_data.drift.column("income").route == "raw"
@@ -175,7 +175,7 @@ def test_raw_limit_switches_file_inputs_to_the_profile_route(tmp_path: Path) -> 
     ref = _reference()
     pq.write_table(pa.Table.from_pandas(ref, preserve_index=False), tmp_path / "ref.parquet")
     policy = DriftPolicy(columns={"income": ColumnRule("psi")})
-    result = check(ref, tmp_path / "ref.parquet", raw_limit_bytes=1_000, policy=policy)
+    result = check(ref, reference=tmp_path / "ref.parquet", raw_limit_bytes=1_000, policy=policy)
     assert result.drift.column("age").route == "profile"
     assert result.drift.column("income").effect_size == pytest.approx(0.0, abs=1e-12)
     hist = result.reference.column("income").histogram  # counted by a second read
@@ -201,12 +201,12 @@ def test_integers_with_missing_values_keep_their_logical_type(tmp_path: Path) ->
     assert infer_schema(profile(as_float)).column("k").type == "integer"
     for reference in (nullable, as_float):
         for current in (nullable, as_float, tmp_path / "k.csv"):
-            result = check(current, reference)
+            result = check(current, reference=reference)
             assert result.passed, (result.summary(), type(current))
     # Fractions are still not integers: the type check names them.
     row = int(np.flatnonzero(ints.notna())[0])
     fractions = as_float.assign(k=as_float.k + np.where(np.arange(n) == row, 0.5, 0.0))
-    result = check(fractions, nullable)
+    result = check(fractions, reference=nullable)
     failure = _failures(result)[("type", "k")]
     assert failure.count == 1 and [(s.row, s.value) for s in failure.samples] == [
         (row, float(as_float.k[row]) + 0.5)

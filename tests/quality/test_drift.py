@@ -159,7 +159,7 @@ def test_negligible_shift_on_a_million_rows_is_significant_but_not_drift() -> No
     rng = np.random.default_rng(4)
     ref = pa.table({"x": rng.normal(size=1_000_000)})
     cur = pa.table({"x": rng.normal(0.02, 1.0, size=1_000_000)})
-    d = check(cur, ref).drift.column("x")
+    d = check(cur, reference=ref).drift.column("x")
     assert d.p_adjusted is not None and d.p_adjusted < 1e-6  # KS sees it...
     assert d.effect_size is not None and d.effect_size < 0.05  # ...but it is tiny
     assert not d.drifted
@@ -170,7 +170,7 @@ def test_real_shift_on_500_rows_is_drift() -> None:
     rng = np.random.default_rng(5)
     ref = pa.table({"x": rng.normal(size=500)})
     cur = pa.table({"x": rng.normal(0.5, 1.0, size=500)})
-    d = check(cur, ref).drift.column("x")
+    d = check(cur, reference=ref).drift.column("x")
     assert d.drifted and d.test == "ks" and d.effect == "wasserstein_norm"
     assert d.effect_size is not None and d.effect_size > 0.3
 
@@ -179,7 +179,7 @@ def test_no_drift_between_two_samples_of_one_distribution() -> None:
     rng = np.random.default_rng(6)
     ref = pa.table({f"x{i}": rng.normal(size=2_000) for i in range(10)})
     cur = pa.table({f"x{i}": rng.normal(size=2_000) for i in range(10)})
-    assert not check(cur, ref).drift.drifted
+    assert not check(cur, reference=ref).drift.drifted
 
 
 def test_dataset_drift_needs_the_configured_share_of_columns() -> None:
@@ -187,9 +187,9 @@ def test_dataset_drift_needs_the_configured_share_of_columns() -> None:
     ref = pa.table({f"x{i}": rng.normal(size=1_000) for i in range(4)})
     cols = {f"x{i}": rng.normal(size=1_000) + (3.0 if i < 2 else 0.0) for i in range(4)}
     cur = pa.table(cols)
-    half = check(cur, ref).drift
+    half = check(cur, reference=ref).drift
     assert half.drifted_share == 0.5 and half.dataset_drift  # 2 of 4 reaches 0.5
-    strict = check(cur, ref, policy=DriftPolicy(dataset_share=0.75)).drift
+    strict = check(cur, reference=ref, policy=DriftPolicy(dataset_share=0.75)).drift
     assert not strict.dataset_drift
 
 
@@ -197,7 +197,7 @@ def test_multiple_testing_correction_adjusts_p_values() -> None:
     rng = np.random.default_rng(8)
     ref = pa.table({f"x{i}": rng.normal(size=300) for i in range(6)})
     cur = pa.table({f"x{i}": rng.normal(size=300) for i in range(6)})
-    report = check(cur, ref).drift
+    report = check(cur, reference=ref).drift
     raw = [c.p_value for c in report.columns]
     assert [c.p_adjusted for c in report.columns] == pytest.approx(
         stats.false_discovery_control(raw, method="bh")
@@ -211,7 +211,7 @@ def test_per_column_method_and_threshold() -> None:
     policy = DriftPolicy(
         columns={"x": ColumnRule("psi", threshold=0.5), "y": ColumnRule(skip=True)}
     )
-    report = check(cur, ref, policy=policy).drift
+    report = check(cur, reference=ref, policy=policy).drift
     x = report.column("x")
     assert x.method == "psi" and x.threshold == 0.5 and x.p_value is None
     assert x.drifted == (x.effect_size is not None and x.effect_size >= 0.5)
@@ -223,11 +223,11 @@ def test_method_errors_are_clear() -> None:
     with pytest.raises(ConfigError, match="unknown drift method 'nope'"):
         get_method("nope")
     with pytest.raises(ConfigError, match="does not apply to categorical column 'c'"):
-        check(ref, ref, policy=DriftPolicy(columns={"c": ColumnRule("ks")}))
+        check(ref, reference=ref, policy=DriftPolicy(columns={"c": ColumnRule("ks")}))
     with pytest.raises(ConfigError, match="needs a threshold"):
-        check(ref, ref, policy=DriftPolicy(columns={"x": ColumnRule("wasserstein")}))
+        check(ref, reference=ref, policy=DriftPolicy(columns={"x": ColumnRule("wasserstein")}))
     with pytest.raises(ConfigError, match="not_there"):
-        check(ref, ref, policy=DriftPolicy(columns={"not_there": ColumnRule("psi")}))
+        check(ref, reference=ref, policy=DriftPolicy(columns={"not_there": ColumnRule("psi")}))
 
 
 # -- the profile route ----------------------------------------------------------------------
@@ -243,8 +243,8 @@ def test_profile_route_matches_raw_route_within_its_error_bound() -> None:
         }
     )
     ref_profile = profile(ref)
-    from_raw = check(cur, ref).drift
-    from_profile = check(cur, ref_profile).drift
+    from_raw = check(cur, reference=ref).drift
+    from_profile = check(cur, reference=ref_profile).drift
     x_raw, x_prof = from_raw.column("x"), from_profile.column("x")
     assert x_raw.route == "raw" and x_prof.route == "profile"
     assert x_prof.statistic_error is not None and 0 < x_prof.statistic_error < 0.03
@@ -286,9 +286,9 @@ def test_anderson_darling_needs_raw_data_on_both_sides() -> None:
     rng = np.random.default_rng(13)
     ref = pa.table({"x": rng.normal(size=1_000)})
     policy = DriftPolicy(columns={"x": ColumnRule("anderson_darling")})
-    assert not check(ref, ref, policy=policy).drift.column("x").skipped
+    assert not check(ref, reference=ref, policy=policy).drift.column("x").skipped
     with pytest.raises(ConfigError, match="needs raw data"):
-        check(ref, profile(ref), policy=policy)
+        check(ref, reference=profile(ref), policy=policy)
 
 
 @settings(max_examples=60, deadline=None)
@@ -327,7 +327,7 @@ def test_columns_tested_on_threads_give_the_report_of_one_thread(
     reports = []
     for workers in (1, 3):
         monkeypatch.setattr(checking, "evaluate", functools.partial(evaluate, workers=workers))
-        reports.append(check(cur, ref).drift)
+        reports.append(check(cur, reference=ref).drift)
     one, three = reports
     assert one == three
     # And each KS statistic is scipy's on the raw columns.
@@ -348,7 +348,7 @@ def test_one_reference_outlier_does_not_hide_a_shift() -> None:
     rng = np.random.default_rng(21)
     ref = np.append(rng.normal(size=20_000), 1e9)  # one wild value inflates the std
     cur = rng.normal(0.5, 1.0, size=20_000)
-    d = check(pa.table({"x": cur}), pa.table({"x": ref})).drift.column("x")
+    d = check(pa.table({"x": cur}), reference=pa.table({"x": ref})).drift.column("x")
     expected = stats.wasserstein_distance(ref, cur) / _robust_scale(ref)
     assert d.effect_size == pytest.approx(expected, rel=1e-9)
     assert d.drifted
@@ -364,9 +364,11 @@ def test_a_zero_inflated_column_with_an_outlier_keeps_its_verdict() -> None:
     ref, cur = mixed(3.0), mixed(3.8)
     with_outlier = np.append(ref, 1e12)
     for reference in (ref, with_outlier):
-        d = check(pa.table({"x": cur}), pa.table({"x": reference})).drift.column("x")
+        d = check(pa.table({"x": cur}), reference=pa.table({"x": reference})).drift.column("x")
         assert d.drifted, d
-    same = check(pa.table({"x": mixed(3.0)}), pa.table({"x": with_outlier})).drift.column("x")
+    same = check(pa.table({"x": mixed(3.0)}), reference=pa.table({"x": with_outlier})).drift.column(
+        "x"
+    )
     assert not same.drifted
 
 
@@ -375,7 +377,7 @@ def test_heavy_tailed_change_is_caught_on_every_seed() -> None:
     for seed in range(6):
         rng = np.random.default_rng(100 + seed)
         ref, cur = rng.pareto(1.5, 50_000) + 1, rng.pareto(1.1, 50_000) + 1
-        d = check(pa.table({"x": cur}), pa.table({"x": ref})).drift.column("x")
+        d = check(pa.table({"x": cur}), reference=pa.table({"x": ref})).drift.column("x")
         assert d.drifted and d.effect_size is not None and d.effect_size > 1.0, (seed, d)
 
 
@@ -384,5 +386,5 @@ def test_mostly_constant_reference_falls_back_to_the_std() -> None:
     ref = np.where(rng.random(10_000) < 0.9, 0.0, rng.normal(5, 1, 10_000))
     cur = np.where(rng.random(10_000) < 0.8, 0.0, rng.normal(5, 1, 10_000))
     assert _robust_scale(ref) == 0.0  # quartiles equal: the IQR says nothing
-    d = check(pa.table({"x": cur}), pa.table({"x": ref})).drift.column("x")
+    d = check(pa.table({"x": cur}), reference=pa.table({"x": ref})).drift.column("x")
     assert d.effect_size == pytest.approx(stats.wasserstein_distance(ref, cur) / ref.std())

@@ -36,7 +36,7 @@ def test_identifiers_are_detected_and_left_out_of_range_and_drift() -> None:
     assert [c.name for c in schema.columns if c.identifier] == ["id", "key", "ts"]
     assert schema.column("id").min is None and schema.column("key").categories is None
     assert schema.column("income").min is not None  # unique-ish numbers that are no ids
-    result = check(cur, ref)
+    result = check(cur, reference=ref)
     assert result.passed, result.summary()
     for name in ("id", "key", "ts"):
         d = result.drift.column(name)
@@ -51,11 +51,11 @@ def test_ignored_columns_are_not_checked_at_all() -> None:
     ref["junk"] = np.where(rng.random(1_000) < 0.5, np.nan, 1.0)  # not a usable reference
     cur["junk"] = "text"
     cur["score"] = cur["score"] + 5  # drifts, out of range
-    result = check(cur, ref, ignore=["junk", "score"])
+    result = check(cur, reference=ref, ignore=["junk", "score"])
     assert result.passed, result.summary()
     assert result.drift.column("score").skipped and result.drift.column("score").note == "ignored"
     with pytest.raises(ConfigError, match=r"ignore.*'nope'"):
-        check(cur, ref, ignore=["nope"])
+        check(cur, reference=ref, ignore=["nope"])
 
 
 def test_cli_ignore_columns(tmp_path: Path) -> None:

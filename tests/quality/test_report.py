@@ -36,7 +36,7 @@ def test_report_shows_verdict_failures_drift_and_charts_without_external_assets(
     rng = np.random.default_rng(0)
     ref = pa.table({"x": rng.normal(size=2_000), "c": rng.choice(["a", "b"], 2_000)})
     cur = pa.table({"x": rng.normal(2.0, 1.0, 2_000), "c": rng.choice(["a", "b", "<z>"], 2_000)})
-    result = check(cur, ref)
+    result = check(cur, reference=ref)
     html = result.to_html()
     doc = _parse(html)
     text = " ".join(doc.text)
@@ -55,7 +55,7 @@ def test_report_stays_small_for_wide_data() -> None:
     n, width = 500, 400
     ref = pa.table({f"c{i}": rng.normal(size=n) for i in range(width)})
     cur = pa.table({f"c{i}": rng.normal(size=n) for i in range(width)})
-    html = check(cur, ref).to_html()
+    html = check(cur, reference=ref).to_html()
     doc = _parse(html)
     assert doc.tags.count("svg") == 60  # charts are capped; every column still has a row
     columns_table = html[html.index("<h2>Columns</h2>") :]
@@ -66,7 +66,7 @@ def test_report_stays_small_for_wide_data() -> None:
 def test_reports_show_numbers_for_people() -> None:
     ref = pa.table({"income": [49_040.0 - 10.0, 49_040.0 + 10.0] * 500})
     cur = pa.table({"income": [52_500.0, 53_500.0] * 500})
-    result = check(cur, ref)
+    result = check(cur, reference=ref)
     text = "".join(_parse(result.to_html()).text)
     assert "mean 53,000" in text and "[49,030, 49,050]" in text  # thousands separators
     assert "1,000 values are outside [49,030, 49,050]" in result.summary()

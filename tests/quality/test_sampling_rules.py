@@ -31,7 +31,7 @@ def test_unchanged_small_samples_pass_despite_rare_categories() -> None:
     failed = []
     for seed in range(20):
         rng = np.random.default_rng(seed)
-        result = check(_frame(300, rng), _frame(300, rng))
+        result = check(_frame(300, rng), reference=_frame(300, rng))
         if not result.passed:
             failed.append((seed, result.summary()))
     assert failed == []
@@ -51,13 +51,13 @@ def test_a_real_new_category_still_fails() -> None:
     rng = np.random.default_rng(4)
     ref, cur = _frame(300, rng), _frame(300, rng)
     cur.loc[cur.index[:30], "plan"] = "gold"  # 10 %
-    result = check(cur, ref)
+    result = check(cur, reference=ref)
     failure = next(f for f in result.failures if f.check == "categories")
     assert failure.count >= 30 and failure.samples[0].value == "gold"
     # And at scale a far smaller share fails: 0.2 % of 100,000 rows.
     big_ref, big_cur = _frame(100_000, rng), _frame(100_000, rng)
     big_cur.loc[big_cur.index[:200], "plan"] = "gold"
-    assert any(f.check == "categories" for f in check(big_cur, big_ref).failures)
+    assert any(f.check == "categories" for f in check(big_cur, reference=big_ref).failures)
 
 
 def test_values_past_the_range_within_tolerance_are_warnings_with_samples() -> None:
@@ -65,7 +65,7 @@ def test_values_past_the_range_within_tolerance_are_warnings_with_samples() -> N
     ref = _frame(4_000, rng)
     cur = _frame(1_000, rng)
     cur.loc[[10, 20, 30, 40, 50], "age"] = 130
-    result = check(cur, ref)
+    result = check(cur, reference=ref)
     assert not any(f.check == "range" for f in result.failures)
     warning = next(w for w in result.warnings if w.check == "range" and w.column == "age")
     assert warning.count == 5
@@ -74,7 +74,7 @@ def test_values_past_the_range_within_tolerance_are_warnings_with_samples() -> N
     assert result.to_dict()["warnings"][0]["column"] == "age"
     # Many more values out of range fail.
     cur.loc[cur.index[:100], "age"] = 130
-    assert any(f.check == "range" for f in check(cur, ref).failures)
+    assert any(f.check == "range" for f in check(cur, reference=ref).failures)
 
 
 def test_limits_allow_what_sampling_explains_and_no_more() -> None:

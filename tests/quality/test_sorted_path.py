@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from mlvitals.quality import check, profile
-from mlvitals.quality.quantiles import QuantileSketch, sketch_of_sorted
+from mlvitals.quality.quantiles import KllSketch, sketch_of_sorted
 from mlvitals.quality.sorting import sort_chunks
 
 N = 60_000
@@ -46,7 +46,7 @@ def _finite(values: pd.Series) -> np.ndarray:
 
 def test_profiles_completed_from_sorted_columns_match_numpy() -> None:
     ref, cur = _frames()
-    result = check(cur, ref)
+    result = check(cur, reference=ref)
     for prof, data in ((result.reference, ref), (result.profile, cur)):
         for name in ("cont", "counts", "halves"):
             col, x = prof.column(name), _finite(data[name])
@@ -80,7 +80,7 @@ def test_profiles_completed_from_sorted_columns_match_numpy() -> None:
 
 def test_the_check_profiles_the_current_data_as_profile_does() -> None:
     ref, cur = _frames()
-    result = check(cur, ref)
+    result = check(cur, reference=ref)
     alone = profile(cur, reference=result.reference)
     for name in ("cont", "counts", "halves"):
         a, b = result.profile.column(name), alone.column(name)
@@ -96,7 +96,7 @@ def test_the_check_profiles_the_current_data_as_profile_does() -> None:
 
 def test_drift_on_sorted_and_counted_columns_equals_scipy() -> None:
     ref, cur = _frames()
-    report = check(cur, ref).drift
+    report = check(cur, reference=ref).drift
     for name in ("cont", "counts", "halves"):
         x, y = _finite(ref[name]), _finite(cur[name])
         expected = stats.ks_2samp(x, y)
@@ -113,7 +113,7 @@ def test_drift_on_sorted_and_counted_columns_equals_scipy() -> None:
 def test_reference_columns_the_current_data_lacks_are_still_completed() -> None:
     ref, cur = _frames()
     cur = cur.drop(columns=["cont"]).assign(counts=cur["counts"].astype(str))
-    result = check(cur, ref)
+    result = check(cur, reference=ref)
     for name in ("cont", "counts"):  # one missing, one of another kind now
         col = result.reference.column(name)
         x = _finite(ref[name])
@@ -138,7 +138,7 @@ def test_a_sketch_laid_out_from_sorted_values_is_a_regular_kll_sketch(n: int) ->
     # It merges with and takes updates like a sketch the library built itself.
     other = datasketches.kll_doubles_sketch(200)
     other.update(rng.normal(size=5_000))
-    merged = q.merge(QuantileSketch(other.serialize()))
+    merged = q.merge(KllSketch(other.serialize()))
     assert merged.count == n + 5_000
     sk.update(rng.normal(size=1_000))
     assert datasketches.kll_doubles_sketch.deserialize(sk.serialize()).n == n + 1_000
@@ -172,9 +172,11 @@ def test_parquet_files_that_fit_take_the_same_single_sort_as_frames(tmp_path: Pa
     cur.to_parquet(tmp_path / "cur.parquet")
     ref.to_csv(tmp_path / "ref.csv", index=False)
     cur.to_csv(tmp_path / "cur.csv", index=False)
-    frames = check(cur, ref)
-    parquet = check(tmp_path / "cur.parquet", tmp_path / "ref.parquet")
-    csv = check(tmp_path / "cur.csv", tmp_path / "ref.csv")  # length unknown: batch by batch
+    frames = check(cur, reference=ref)
+    parquet = check(tmp_path / "cur.parquet", reference=tmp_path / "ref.parquet")
+    csv = check(
+        tmp_path / "cur.csv", reference=tmp_path / "ref.csv"
+    )  # length unknown: batch by batch
     for name in ("cont", "counts", "halves"):
         x, y = _finite(ref[name]), _finite(cur[name])
         expected = stats.ks_2samp(x, y).statistic
@@ -189,5 +191,7 @@ def test_parquet_files_that_fit_take_the_same_single_sort_as_frames(tmp_path: Pa
         counts = np.bincount(np.searchsorted(edges, y, side="right"), minlength=len(edges) + 1)
         assert csv.profile.column(name).histogram.counts == tuple(counts)  # type: ignore[union-attr]
     # Numeric columns over the raw limit: batch by batch, and drift from the sketches.
-    small = check(tmp_path / "cur.parquet", tmp_path / "ref.parquet", raw_limit_bytes=1 << 20)
+    small = check(
+        tmp_path / "cur.parquet", reference=tmp_path / "ref.parquet", raw_limit_bytes=1 << 20
+    )
     assert small.drift.column("cont").route == "profile"

@@ -49,9 +49,9 @@ def results() -> dict[str, CheckResult]:
     bad_cur.loc[::50, "age"] = 500  # 2% out of the reference's range
     bad_cur.loc[::20, "plan"] = "gold"  # 5 %: more than sampling explains
     return {
-        "good": check(good_cur, ref),
-        "drift": check(drift_cur, ref),
-        "bad": check(bad_cur, ref),
+        "good": check(good_cur, reference=ref),
+        "drift": check(drift_cur, reference=ref),
+        "bad": check(bad_cur, reference=ref),
     }
 
 

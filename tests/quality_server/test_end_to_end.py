@@ -46,7 +46,7 @@ def test_sdk_to_server_the_api_returns_the_engines_statistics(
     server = server_factory(str(tmp_path / "m.db"), "--tokens", TOKENS)
     current, reference = _frames()
     monitor = Monitor("etl", server=server.url, token="ingest-token-01", background=False)
-    result = monitor.check(current, reference, dataset="features")
+    result = monitor.check(current, reference=reference, dataset="features")
     assert monitor.flush(timeout=10.0)
     monitor.close()
 

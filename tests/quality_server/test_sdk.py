@@ -47,7 +47,7 @@ def test_monitor_check_returns_the_engine_result_and_ships_it() -> None:
     keep = Keep()
     monitor = Monitor("etl", transport=keep, background=False, clock=lambda: T0)
     current, reference = frames(shift=1.0)
-    result = monitor.check(current, reference, dataset="features")
+    result = monitor.check(current, reference=reference, dataset="features")
     monitor.close()
     assert not result.passed and [c.column for c in result.drift.drifted] == ["income"]
     (rec,) = [r for r in keep.records if r["kind"] == "check_result"]
@@ -70,7 +70,7 @@ def test_inside_a_run_the_records_name_the_run_and_the_step() -> None:
     with monitor.run("nightly") as run:
         whole = monitor.profile(reference, dataset="reference")
         with monitor.step("validate") as step:
-            monitor.check(current, reference, dataset="features")
+            monitor.check(current, reference=reference, dataset="features")
     monitor.close()
     assert whole.rows == 1500
     quality = {
@@ -89,7 +89,7 @@ def test_inside_a_run_the_records_name_the_run_and_the_step() -> None:
 def test_a_bad_dataset_name_fails_before_the_work() -> None:
     monitor = Monitor("etl", transport=Keep(), background=False)
     with pytest.raises(ConfigError, match="dataset must be a name of 1-500 characters"):
-        monitor.check(object(), object(), dataset="")
+        monitor.check(object(), reference=object(), dataset="")
     monitor.close()
 
 
@@ -98,7 +98,7 @@ def test_a_dead_server_never_fails_the_check_and_the_record_counts_as_dropped() 
     idle.close(timeout=0.2)
     monitor = Monitor("etl", server="http://127.0.0.1:9", background=False)
     current, reference = frames()
-    assert monitor.check(current, reference, dataset="features").passed
+    assert monitor.check(current, reference=reference, dataset="features").passed
     assert monitor.close(timeout=0.2) is False  # the record could not be shipped
     assert monitor.dropped_records == idle.dropped_records + 1
 
@@ -202,9 +202,9 @@ def test_quality_records_travel_one_per_request_apart_from_serving_windows(
 
     for _ in range(5):
         predict(1.0)
-    monitor.check(current, reference, dataset="a")
+    monitor.check(current, reference=reference, dataset="a")
     monitor.profile(current, dataset="b")
-    monitor.check(current, reference, dataset="c")
+    monitor.check(current, reference=reference, dataset="c")
     assert monitor.close(timeout=10.0)
     kinds = [[r["kind"] for r in post] for post in capture.posts]
     quality = [k for k in kinds if {"check_result", "dataset_profile"} & set(k)]

@@ -50,7 +50,7 @@ def test_a_monitor_used_only_for_runs_and_checks_sends_no_serving_records(
     with m.run("nightly-features") as run, run.step("load"):
         pass
     ref = pd.DataFrame({"age": [30, 40, 50, 60] * 50})
-    m.check(ref, ref, dataset="users")
+    m.check(ref, reference=ref, dataset="users")
     for _ in range(5):
         clock.advance(10.0)
         m.collect()

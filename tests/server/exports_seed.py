@@ -188,8 +188,8 @@ def seed(now: float, folder: Path) -> Seeded:
     )
     users = pd.DataFrame({"age": [20, 30, 40, 50] * 50, "score": [0.1, 0.2, 0.3, 0.4] * 50})
     orders = pd.DataFrame({"amount": [10.0, 20.0, 30.0, 40.0] * 50, "qty": [1, 2, 3, 4] * 50})
-    checker.check(users, users, dataset="users")
-    checker.check(orders.assign(amount=orders.amount + 1000), orders, dataset="orders")
+    checker.check(users, reference=users, dataset="users")
+    checker.check(orders.assign(amount=orders.amount + 1000), reference=orders, dataset="orders")
     checker.close()
     return seeded
 

@@ -247,7 +247,7 @@ def check_cmd(
     try:
         result = check(
             source,
-            ref,
+            reference=ref,
             schema=schema,
             policy=policy,
             progress=bar.callback(),

@@ -39,7 +39,7 @@ class BatchChecker:
         self.last_sent: float | None = None
 
     def __call__(self, batch: Path, run_id: str, step_id: str) -> CheckResult:
-        result = check(str(batch), self._reference, policy=POLICY)
+        result = check(str(batch), reference=self._reference, policy=POLICY)
         record = check_record(
             result,
             dataset=DATASET,

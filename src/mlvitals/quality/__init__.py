@@ -3,7 +3,7 @@
 >>> import pandas as pd
 >>> from mlvitals.quality import check, profile
 >>> reference = pd.DataFrame({"age": [25, 35, 45, 55] * 100, "plan": ["a", "b"] * 200})
->>> result = check(reference.assign(age=reference.age + 30), reference)
+>>> result = check(reference.assign(age=reference.age + 30), reference=reference)
 >>> result.passed, [c.column for c in result.drift.drifted]
 (False, ['age'])
 """
@@ -14,7 +14,7 @@ from mlvitals.quality.drift.base import DriftMethod, Statistic, get_method, meth
 from mlvitals.quality.drift.config import ColumnRule, DriftPolicy, load_policy
 from mlvitals.quality.drift.evaluate import compare_profiles
 from mlvitals.quality.drift.result import ColumnDrift, DriftReport
-from mlvitals.quality.failures import Failure, Sample
+from mlvitals.quality.failures import Failure, OffendingValue
 from mlvitals.quality.profiles import ColumnProfile, Profile
 from mlvitals.quality.profiling import profile
 from mlvitals.quality.result import CheckResult
@@ -32,8 +32,8 @@ __all__ = [
     "DriftPolicy",
     "DriftReport",
     "Failure",
+    "OffendingValue",
     "Profile",
-    "Sample",
     "Schema",
     "Statistic",
     "check",

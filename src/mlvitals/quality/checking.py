@@ -132,8 +132,8 @@ def _dup_share(p: Profile) -> float | None:
 
 def check(
     data: Any,
-    reference: Any,
     *,
+    reference: Any,
     schema: Schema | str | Path | None = None,
     policy: DriftPolicy | None = None,
     format: str | None = None,
@@ -156,7 +156,7 @@ def check(
 
     >>> import pandas as pd
     >>> ref = pd.DataFrame({"age": [30, 40, 50, 60] * 50})
-    >>> r = check(pd.DataFrame({"age": [30, 40, 50, 160] * 50}), ref)
+    >>> r = check(pd.DataFrame({"age": [30, 40, 50, 160] * 50}), reference=ref)
     >>> r.passed, [f.check for f in r.failures]
     (False, ['range'])
     """

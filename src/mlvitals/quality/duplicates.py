@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlvitals.quality.failures import SAMPLE_SIZE, Sample
+from mlvitals.quality.failures import SAMPLE_SIZE, OffendingValue
 from mlvitals.quality.hashing import combine, fmix64
 from mlvitals.quality.parts import Part
 
@@ -27,7 +27,7 @@ from mlvitals.quality.parts import Part
 class Duplicates:
     rows: int
     count: int
-    samples: tuple[Sample, ...]  # value: the row number of the first occurrence
+    samples: tuple[OffendingValue, ...]  # value: the row number of the first occurrence
 
     @property
     def share(self) -> float:
@@ -67,5 +67,5 @@ class DuplicateCounter:
         dup_rows = order[repeat]
         firsts = group_first[repeat]
         pick = np.argsort(dup_rows)[:SAMPLE_SIZE]
-        samples = tuple(Sample(int(dup_rows[i]), int(firsts[i])) for i in pick)
+        samples = tuple(OffendingValue(int(dup_rows[i]), int(firsts[i])) for i in pick)
         return Duplicates(int(h.size), count, samples)

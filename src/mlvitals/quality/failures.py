@@ -1,7 +1,7 @@
 """Validation failures: what failed, where, by how much, with a sample of offending rows.
 
 >>> f = Failure("nulls", "age", "3 of 10 values are null (30%), over the limit of 0%",
-...             observed=0.3, limit=0.0, count=3, samples=(Sample(4, None),))
+...             observed=0.3, limit=0.0, count=3, samples=(OffendingValue(4, None),))
 >>> f.check, f.samples[0].row
 ('nulls', 4)
 """
@@ -28,7 +28,7 @@ CHECKS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Sample:
+class OffendingValue:
     """One offending value and its row number (0-based, counted over the whole input)."""
 
     row: int
@@ -45,7 +45,7 @@ class Failure:
     observed: float | int | str | None = None
     limit: float | int | str | None = None
     count: int | None = None
-    samples: tuple[Sample, ...] = ()
+    samples: tuple[OffendingValue, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {

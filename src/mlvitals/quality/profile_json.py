@@ -32,7 +32,7 @@ from mlvitals.quality.frequent import TopValues
 from mlvitals.quality.histogram import Histogram
 from mlvitals.quality.moments import Moments
 from mlvitals.quality.profiles import ColumnProfile, Profile
-from mlvitals.quality.quantiles import QuantileSketch
+from mlvitals.quality.quantiles import KllSketch
 
 FORMAT = "mlvitals.profile"
 VERSION = 1
@@ -161,7 +161,7 @@ def column_from_dict(d: dict[str, Any]) -> ColumnProfile:
         nan=int(d.get("nan", 0)),
         inf=int(d.get("inf", 0)),
         moments=moments,
-        quantiles=QuantileSketch(_unb64(sk["kll"])) if "kll" in sk else None,
+        quantiles=KllSketch(_unb64(sk["kll"])) if "kll" in sk else None,
         histogram=histogram,
         top=top,
         order=_order(d.get("order")),

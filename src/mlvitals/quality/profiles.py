@@ -29,7 +29,7 @@ from mlvitals.quality.distinct import DistinctSketch
 from mlvitals.quality.frequent import TopValues
 from mlvitals.quality.histogram import Histogram
 from mlvitals.quality.moments import Moments
-from mlvitals.quality.quantiles import QuantileSketch
+from mlvitals.quality.quantiles import KllSketch
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class ColumnProfile:
     nan: int = 0
     inf: int = 0
     moments: Moments | None = None
-    quantiles: QuantileSketch | None = None
+    quantiles: KllSketch | None = None
     histogram: Histogram | None = None
     top: TopValues | None = None
     order: Literal["ascending", "descending"] | None = None
@@ -116,7 +116,7 @@ class ColumnProfile:
             nan=self.nan + other.nan,
             inf=self.inf + other.inf,
             moments=_merge(self.moments, other.moments, Moments.merge),
-            quantiles=_merge(self.quantiles, other.quantiles, QuantileSketch.merge),
+            quantiles=_merge(self.quantiles, other.quantiles, KllSketch.merge),
             histogram=self._merge_histograms(other),
             top=_merge(self.top, other.top, TopValues.merge),
             order=self._merge_order(other),

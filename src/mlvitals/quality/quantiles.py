@@ -1,7 +1,7 @@
 """Quantiles of a numeric column: an Apache DataSketches KLL sketch behind an immutable value.
 
 KLL keeps a few hundred weighted items however long the stream; every rank it answers is off
-by at most :attr:`QuantileSketch.rank_error` (about 1.3 % of the count with ``k=200``, with
+by at most :attr:`KllSketch.rank_error` (about 1.3 % of the count with ``k=200``, with
 99 % confidence), and sketches of partitions merge into a sketch of the whole with the same
 guarantee.
 
@@ -28,7 +28,7 @@ _DIRECT_MIN = 4096  # below this many values the library's own updates are as ch
 
 
 @dataclass(frozen=True, slots=True)
-class QuantileSketch:
+class KllSketch:
     """An immutable, serialised KLL sketch of float64 values."""
 
     data: bytes
@@ -74,14 +74,14 @@ class QuantileSketch:
         order = np.argsort(items, kind="stable")
         return items[order], weights[order]
 
-    def merge(self, other: QuantileSketch) -> QuantileSketch:
+    def merge(self, other: KllSketch) -> KllSketch:
         """The sketch of both streams (reproducible: see :mod:`mlvitals.quality.kll`)."""
         levels = Levels.from_bytes(self.data)
         levels.merge(Levels.from_bytes(other.data))
-        return QuantileSketch(levels.to_bytes())
+        return KllSketch(levels.to_bytes())
 
 
-def sketch_of_sorted(s: np.ndarray, k: int = DEFAULT_K) -> QuantileSketch:
+def sketch_of_sorted(s: np.ndarray, k: int = DEFAULT_K) -> KllSketch:
     """The KLL sketch of ``s``, sorted finite float64 values, built directly.
 
     Updating a KLL sketch costs about 14 ns a value and holds the GIL. For values already
@@ -125,7 +125,7 @@ def sketch_of_sorted(s: np.ndarray, k: int = DEFAULT_K) -> QuantileSketch:
         offsets.append(offsets[-1] + size)
     head = _HEADER.pack(5, 1, 15, 0, k, M, 0, n, k, levels, 0)
     body = struct.pack(f"<{levels}I", *offsets) + struct.pack("<dd", s[0], s[-1])
-    return QuantileSketch(head + body + items.astype("<f8").tobytes())
+    return KllSketch(head + body + items.astype("<f8").tobytes())
 
 
 class QuantileAccumulator:
@@ -143,5 +143,5 @@ class QuantileAccumulator:
             v = np.asarray(values, dtype=np.float64)
             self.levels.add(v if is_sorted else np.sort(v))
 
-    def freeze(self) -> QuantileSketch:
-        return QuantileSketch(self.levels.to_bytes())
+    def freeze(self) -> KllSketch:
+        return KllSketch(self.levels.to_bytes())

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlvitals.quality.frequent import TopValues, TopValuesAccumulator
-from mlvitals.quality.quantiles import QuantileAccumulator, QuantileSketch, sketch_of_sorted
+from mlvitals.quality.quantiles import KllSketch, QuantileAccumulator, sketch_of_sorted
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +71,11 @@ class SortedStats:
         else:
             self.top.dropped += 1  # every value here occurred once; none was fed
 
-    def freeze(self) -> tuple[QuantileSketch, TopValues]:
+    def freeze(self) -> tuple[KllSketch, TopValues]:
         return self.quantiles.freeze(), self.top.freeze()
 
     @staticmethod
-    def of_whole(s: np.ndarray) -> tuple[QuantileSketch, TopValues, Runs]:
+    def of_whole(s: np.ndarray) -> tuple[KllSketch, TopValues, Runs]:
         """The statistics of all of a column's values at once, sorted: the quantile sketch is
         then laid out directly (:func:`~mlvitals.quality.quantiles.sketch_of_sorted`)."""
         stats = SortedStats()

@@ -18,7 +18,7 @@ import pyarrow as pa
 from mlvitals.numbers import format_number
 from mlvitals.quality.columns import kind_of, logical_type, types_compatible
 from mlvitals.quality.duplicates import Duplicates
-from mlvitals.quality.failures import SAMPLE_SIZE, Failure, Sample
+from mlvitals.quality.failures import SAMPLE_SIZE, Failure, OffendingValue
 from mlvitals.quality.parts import CategoricalPart, NumericPart, OtherPart, Part, all_whole
 from mlvitals.quality.sampling import allowed_count
 from mlvitals.quality.schema import ColumnSchema, Schema
@@ -61,14 +61,14 @@ class _Counter:
 
     def __init__(self) -> None:
         self.count = 0
-        self.samples: list[Sample] = []
+        self.samples: list[OffendingValue] = []
 
     def add(self, count: int, rows: np.ndarray | None, values: Any, offset: int) -> None:
         self.count += count
         if count and rows is not None and len(self.samples) < SAMPLE_SIZE:
             take = SAMPLE_SIZE - len(self.samples)
             for r, v in zip(rows[:take].tolist(), list(values[:take]), strict=False):
-                self.samples.append(Sample(offset + int(r), _plain(v)))
+                self.samples.append(OffendingValue(offset + int(r), _plain(v)))
 
 
 class _ColumnValidator:

@@ -359,7 +359,7 @@ class Monitor:
         )
 
     def check(
-        self, data: Any, reference: Any, *, dataset: str, schema: Any = None, **options: Any
+        self, data: Any, *, reference: Any, dataset: str, schema: Any = None, **options: Any
     ) -> CheckResult:
         """Check ``data`` against ``reference`` with :func:`mlvitals.quality.check`, send
         the result as the ``check_result`` record of ``dataset``, and return it.
@@ -372,7 +372,7 @@ class Monitor:
         >>> import pandas as pd
         >>> monitor = Monitor("etl", background=False)
         >>> ref = pd.DataFrame({"age": [30, 40, 50, 60] * 50})
-        >>> monitor.check(ref.assign(age=ref.age + 25), ref, dataset="users").passed
+        >>> monitor.check(ref.assign(age=ref.age + 25), reference=ref, dataset="users").passed
         False
         >>> monitor.close()
         True

@@ -287,7 +287,7 @@ def check_and_send(
     from mlvitals.quality import check
 
     check_dataset_name(dataset)
-    result = check(data, reference, schema=schema, **options)
+    result = check(data, reference=reference, schema=schema, **options)
     ship(lambda: check_record(result, dataset=dataset, time=clock(), data_bytes=data_bytes(data)))
     return result
 

@@ -47,7 +47,7 @@ from mlvitals import Monitor
 monitor = Monitor("nightly-etl", server="{base}"{token})
 reference = pd.read_parquet("data/reference.parquet")
 today = pd.read_parquet("data/today.parquet")
-result = monitor.check(today, reference, dataset="features")   # or reference="ref.json"
+result = monitor.check(today, reference=reference, dataset="features")   # or reference="ref.json"
 print(result.summary())
 monitor.close()"""
 
