@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mlvitals.errors import NotFound
+from mlvitals.server.alerts.queries import alerts_about
 from mlvitals.server.deps import AppState
 from mlvitals.server.quality import queries, view
 from mlvitals.server.quality.histograms import column_histograms
@@ -125,6 +126,7 @@ def load_dataset(app: AppState, name: str, query: PageQuery) -> dict[str, Any]:
     return {
         "title": name,
         "name": name,
+        "alerts": alerts_about(store, now, labels={"dataset": name}),
         "query": query,
         "check": check,
         "latest_id": recent[0]["id"] if recent else None,

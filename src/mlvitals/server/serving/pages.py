@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mlvitals.errors import NotFound
+from mlvitals.server.alerts.queries import alerts_about
 from mlvitals.server.deps import AppState
 from mlvitals.server.serving import charts
 from mlvitals.server.serving.prober import availability
@@ -124,8 +125,9 @@ class PageQuery:
         return f"{service_path(service)}?{urlencode(params)}"
 
 
-def load_services(app: AppState, base_url: str) -> dict[str, Any]:
-    """The list page: every service's health and every probe's availability over a day."""
+def load_services(app: AppState, base_url: str, probe: str | None = None) -> dict[str, Any]:
+    """The list page: every service's health and every probe's availability over a day,
+    with the alerts about probes; ``probe`` is highlighted."""
     now = app.clock()
     health = services_health(
         app.store, now, horizon=HEALTH_HORIZON, down_after=app.settings.down_after
@@ -139,6 +141,8 @@ def load_services(app: AppState, base_url: str) -> dict[str, Any]:
         "probes": availability(app.store, now - PROBES_HORIZON, now),
         "example": ingest_example(base_url, app.tokens.enabled) if not health else "",
         "down_after": app.settings.down_after,
+        "alerts": alerts_about(app.store, now, has="target"),
+        "chosen_probe": probe,
         "now": now,
     }
 
@@ -217,6 +221,7 @@ def load_service(app: AppState, service: str, query: PageQuery) -> dict[str, Any
         },
         "memory_source": memory_source,
         "probes": probes,
+        "alerts": alerts_about(app.store, now, labels={"service": service}),
         "now": now,
     }
 
@@ -224,7 +229,8 @@ def load_service(app: AppState, service: str, query: PageQuery) -> dict[str, Any
 @router.get("/services", name="services")
 async def services_page(request: Request) -> Response:
     base = str(request.base_url)
-    return await page(request, "services.html", lambda app: load_services(app, base))
+    probe = request.query_params.get("probe") or None
+    return await page(request, "services.html", lambda app: load_services(app, base, probe))
 
 
 @router.get("/services/{service:path}", name="service")
