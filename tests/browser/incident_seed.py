@@ -305,7 +305,7 @@ def start_incident_server(directory: Path, hook_url: str | None = None) -> LiveS
             env=env,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
-    _wait_healthy(server)
+    _wait_healthy(server, deadline_s=90.0)  # a busy machine starts Python slowly
     return server
 
 

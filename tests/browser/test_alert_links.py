@@ -21,6 +21,7 @@ from playwright.sync_api import Locator, Page, expect
 from .harness import BrowserPage, LiveServer, stop_server
 from .incident_seed import (
     DATASET,
+    DEPLOY,
     FEATURES,
     KINDS,
     PROBE,
@@ -250,4 +251,34 @@ def test_no_page_is_wider_than_1280_px(story: Story, tab: BrowserPage) -> None:
         if found:
             wide[path] = found
     assert wide == {}
+    tab.issues.assert_none()
+
+
+def test_a_latency_alert_after_a_deployment_shows_it_in_what_changed(
+    story: Story, tab: BrowserPage
+) -> None:
+    """The canary's latency alert fired after the deployment run that put 1.5.0 on it: the
+    alert's detail lists that run, and the new version, among the changes of the hour
+    before it started."""
+    alert = story.firing["HighLatencyP90"]
+    page = tab.page
+    page.set_default_navigation_timeout(LOAD_TIMEOUT_MS)
+    page.goto(f"{story.server.url}/alerts?id={alert['id']}")
+    changes = page.get_by_test_id("what-changed")
+    deployment = changes.locator("li[data-kind=deployment]")
+    expect(deployment).to_have_count(1)
+    expect(deployment).to_contain_text(f"{DEPLOY}: deployment run: 1.5.0 on {SERVICE}")
+    expect(changes.locator("li[data-kind=deploy]")).to_contain_text("version 1.5.0 appeared")
+    # Things of other areas in that hour are there too: the failed retraining run.
+    expect(changes.locator("li[data-kind=run_failed]")).to_contain_text(RETRAIN)
+    follow(page, deployment.get_by_role("link"))
+    assert unquote(urlsplit(page.url).path) == f"/runs/{story.seeded.deploy_run}"
+    # The service's own timeline shows the deployment too.
+    page.goto(f"{story.server.url}/services/{SERVICE}")
+    own = page.get_by_test_id("what-changed")
+    expect(own.locator("li[data-kind=deployment]")).to_contain_text(DEPLOY)
+    # replica-c stopped 20 minutes before the seed ended (the others stop sending when the
+    # seed ends, so they may show as stopped too on a slow run).
+    stopped = own.locator("li[data-kind=instance_stop]", has_text="instance replica-c stopped")
+    expect(stopped).to_have_count(1)
     tab.issues.assert_none()

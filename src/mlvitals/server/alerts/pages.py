@@ -23,6 +23,7 @@ from mlvitals.server.alerts.queries import alerts_overview
 from mlvitals.server.alerts.rules_source import rules_source
 from mlvitals.server.deps import AppState
 from mlvitals.server.web.render import page
+from mlvitals.server.web.timeline import BEFORE_ALERT, what_changed
 
 router: APIRouter = APIRouter(include_in_schema=False)
 
@@ -36,6 +37,13 @@ def _labels(labels: dict[str, str]) -> list[str]:
 
 def _chosen(item: dict[str, Any], alert_id: str | None, rule: str | None) -> bool:
     return (alert_id is None or item["id"] == alert_id) and (rule is None or item["rule"] == rule)
+
+
+def _started(alerts: list[dict[str, Any]], history: list[dict[str, Any]]) -> float | None:
+    """When the chosen alert started: its current state's, else its earliest history."""
+    if alerts:
+        return float(alerts[0]["active_at"])
+    return min((float(h["time"]) for h in history), default=None)
 
 
 def load_alerts_page(
@@ -53,6 +61,12 @@ def load_alerts_page(
             else overview["history"]
         )
         overview["history"] = [h for h in past if _chosen(h, alert_id, rule)]
+    started = _started(overview["alerts"], overview["history"]) if alert_id else None
+    changes = (
+        what_changed(app.store, started - BEFORE_ALERT, started + 1.0)
+        if started is not None
+        else None
+    )
     for a in overview["alerts"]:
         a["label_list"] = _labels(a["labels"])
     for h in overview["history"]:
@@ -63,6 +77,8 @@ def load_alerts_page(
         "title": "Alerts",
         "chosen_id": alert_id,
         "chosen_rule": rule,
+        "started": started,
+        "changes": changes,
         "source": ruleset.source,
         "interval": app.settings.alert_interval,
         "receivers": sorted(ruleset.receivers),

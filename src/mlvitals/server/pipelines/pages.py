@@ -41,6 +41,7 @@ from mlvitals.server.pipelines.run_view import build_run_page
 from mlvitals.server.web import units
 from mlvitals.server.web.render import ENV, page, render
 from mlvitals.server.web.sections import SECTIONS
+from mlvitals.server.web.timeline import what_changed
 from mlvitals.store import Store
 
 router: APIRouter = APIRouter(include_in_schema=False)
@@ -276,6 +277,7 @@ def load_pipeline(app: AppState, name: str, chosen: str) -> dict[str, Any]:
         "title": name,
         "name": name,
         "alerts": alerts_about(store, now, labels={"pipeline": name}),
+        "changes": what_changed(store, start, now, pipeline=name),
         "status": status,
         "api_url": f"/api/v1/pipelines/{quote(name, safe='')}/runs",
         "last_run_url": view.run_path(status["last_run"]["run_id"]) if status["last_run"] else "",

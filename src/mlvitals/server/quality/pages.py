@@ -27,6 +27,7 @@ from mlvitals.server.quality.histograms import column_histograms
 from mlvitals.server.web import units
 from mlvitals.server.web.render import ENV, page, render
 from mlvitals.server.web.sections import SECTIONS
+from mlvitals.server.web.timeline import what_changed
 
 router: APIRouter = APIRouter(include_in_schema=False)
 ENV.filters.update(units.FILTERS)
@@ -127,6 +128,7 @@ def load_dataset(app: AppState, name: str, query: PageQuery) -> dict[str, Any]:
         "title": name,
         "name": name,
         "alerts": alerts_about(store, now, labels={"dataset": name}),
+        "changes": what_changed(store, start, now, dataset=name),
         "query": query,
         "check": check,
         "latest_id": recent[0]["id"] if recent else None,

@@ -40,6 +40,7 @@ from mlvitals.server.timerange import RANGES, time_range
 from mlvitals.server.web import units
 from mlvitals.server.web.render import ENV, page, render
 from mlvitals.server.web.sections import SECTIONS, ingest_example
+from mlvitals.server.web.timeline import what_changed
 
 router: APIRouter = APIRouter(include_in_schema=False)
 ENV.filters.update(units.FILTERS)
@@ -222,6 +223,7 @@ def load_service(app: AppState, service: str, query: PageQuery) -> dict[str, Any
         "memory_source": memory_source,
         "probes": probes,
         "alerts": alerts_about(app.store, now, labels={"service": service}),
+        "changes": what_changed(app.store, tr.start, tr.end, service=service),
         "now": now,
     }
 
