@@ -329,7 +329,7 @@ def test_overview_names_the_services_that_are_not_healthy(
     expect(unhealthy).to_have_count(1)
     expect(unhealthy).to_contain_text("recommender: 1 of 3 instances down")
     expect(page.get_by_test_id("healthy-services")).to_have_text("1")
-    with page.expect_navigation():
+    with page.expect_navigation(wait_until="domcontentloaded"):
         unhealthy.get_by_role("link", name="recommender").click()
     assert page.url == server.url + "/services/recommender"
     tab.issues.assert_none()
