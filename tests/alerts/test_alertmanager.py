@@ -125,7 +125,8 @@ receivers:
         assert a["fingerprint"] == mine.fingerprint
         assert a["annotations"]["summary"] == mine.annotations["summary"]
         assert a["status"]["state"] == "active"
-        assert a["generatorURL"].startswith("http://mlvitals.local:8765/alerts?rule=HighErrorRate")
+        # The link leads to the service the alert is about.
+        assert a["generatorURL"] == f"http://mlvitals.local:8765/services/{mine.labels['service']}"
     assert ours["risk"].annotations["summary"] == "risk: 50% of calls fail"
 
     # Alertmanager's own webhook notification has exactly the fields of ours.

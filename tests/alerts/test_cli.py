@@ -73,6 +73,16 @@ def test_alerts_silence_and_ack_on_a_database(tmp_path: Path) -> None:
     assert alert["state"] == "pending" and alert["labels"]["service"] == "fraud"
     code, out, _ = run("alerts", "--db", db)
     assert code == 0 and "HighErrorRate" in out and "fraud: 20.0% of calls failed" in out
+    # Each alert names the page of what it is about.
+    assert (
+        "/services/fraud"
+        in out.splitlines()[
+            out.splitlines().index(
+                next(line for line in out.splitlines() if "fraud: 20.0% of calls failed" in line)
+            )
+            + 1
+        ]
+    )
 
     code, out, _ = run(
         "alerts",
@@ -118,6 +128,8 @@ def test_alerts_against_a_running_server(
     server = server_factory(db, "--tokens", "reader-token:read;admin-token:admin")
     code, out, _ = run("alerts", "--server", server.url, "--token", "reader-token", "--json")
     assert code == 0 and any(a["rule"] == "HighErrorRate" for a in json.loads(out))
+    code, out, _ = run("alerts", "--server", server.url, "--token", "reader-token")
+    assert code == 0 and f"{server.url}/services/fraud" in out.split()
     code, _, err = run(
         "alerts",
         "silence",

@@ -110,9 +110,8 @@ def test_webhook_sends_the_alertmanager_v4_payload(sink: Sink) -> None:
     assert firing["startsAt"] == "2025-06-15T15:06:40.000Z"  # T0 = 1750000000
     assert resolved["status"] == "resolved" and resolved["endsAt"] == "2025-06-15T15:11:40.000Z"
     assert firing["fingerprint"] == fingerprint(firing["labels"])
-    assert firing["generatorURL"].startswith(
-        "http://mlvitals.example:8765/alerts?rule=HighErrorRate"
-    )
+    # The alert's labels name no object it keeps a link to: it leads to its own entry.
+    assert firing["generatorURL"] == "http://mlvitals.example:8765/alerts?id=id-fraud"
     assert body["truncatedAlerts"] == 0
 
 

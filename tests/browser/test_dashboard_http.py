@@ -16,7 +16,7 @@ import pytest
 
 from .harness import INGEST_TOKEN, READ_TOKEN, LiveServer, start_server, stop_server
 
-PAGES = ["/", "/services", "/datasets", "/pipelines", "/cost", "/alerts"]
+PAGES = ["/", "/server", "/services", "/datasets", "/pipelines", "/cost", "/alerts"]
 
 
 class _Page(HTMLParser):
@@ -163,7 +163,7 @@ def test_pages_carry_security_headers_and_load_nothing_remote(seeded_server: Liv
 
 
 def test_the_how_to_start_snippet_on_the_page_sends_a_record(scratch_server: LiveServer) -> None:
-    page = httpx.get(scratch_server.url + "/")
+    page = httpx.get(scratch_server.url + "/server")
     (snippet,) = _Page(page.text).code_blocks
     run = subprocess.run(
         [sys.executable, "-c", snippet], capture_output=True, text=True, timeout=30, check=False

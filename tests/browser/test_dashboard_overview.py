@@ -1,4 +1,5 @@
-"""The overview page in a real browser, against a real server holding ingested records."""
+"""The Server page (what the store holds, ingest per minute) in a real browser, against a
+real server holding ingested records."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ def test_overview_shows_the_seeded_counts(
     seeded_server: LiveServer, browser_page: BrowserPage
 ) -> None:
     page = browser_page.page
-    page.goto(seeded_server.url + "/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    page.goto(seeded_server.url + "/server")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Server")
     expect(page.get_by_test_id("records")).to_have_text("1,240")
     expect(page.get_by_test_id("batches")).to_have_text("2")
     expect(page.get_by_test_id("last-hour")).to_have_text("1,240")
@@ -35,7 +36,7 @@ def test_ingest_chart_is_drawn_with_one_bar_per_minute(
     seeded_server: LiveServer, browser_page: BrowserPage
 ) -> None:
     page = browser_page.page
-    page.goto(seeded_server.url + "/")
+    page.goto(seeded_server.url + "/server")
     plot = page.locator("#ingest-per-minute [data-chart]")
     expect(plot).to_have_attribute("data-state", "drawn")
     expect(plot.locator("svg.main-svg").first).to_be_visible()
@@ -55,7 +56,7 @@ def test_overview_screenshot_for_review(
 ) -> None:
     """Writes a screenshot when MLVITALS_SCREENSHOT names a file; asserts the page is clean."""
     page = browser_page.page
-    page.goto(seeded_server.url + "/")
+    page.goto(seeded_server.url + "/server")
     expect(page.locator("[data-chart]")).to_have_attribute("data-state", "drawn")
     target = os.environ.get("MLVITALS_SCREENSHOT")
     if target:
@@ -68,7 +69,7 @@ def test_overview_is_usable_on_a_phone_sized_screen(
 ) -> None:
     page = browser_page.page
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(seeded_server.url + "/")
+    page.goto(seeded_server.url + "/server")
     expect(page.locator("[data-chart]")).to_have_attribute("data-state", "drawn")
     # Nothing is wider than the screen: no sideways scrolling of the whole page.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

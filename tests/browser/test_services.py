@@ -318,18 +318,20 @@ def test_unknown_service_is_a_404_page(
     assert issues.page_errors == issues.failed_requests == issues.off_server == []
 
 
-def test_overview_shows_each_services_health(
+def test_overview_names_the_services_that_are_not_healthy(
     fleet_server: tuple[LiveServer, Fleet], tab: BrowserPage
 ) -> None:
     server, _ = fleet_server
     page = tab.page
     page.goto(server.url + "/")
-    table = page.get_by_test_id("services-table")
-    expect(table.locator("tr[data-service=recommender] .cell-instances")).to_have_text("2 of 3")
-    expect(table.locator("tr[data-service=fraud] .cell-status")).to_have_text("Up")
-    with page.expect_navigation():
-        table.get_by_role("link", name="fraud").click()
-    assert page.url == server.url + "/services/fraud"
+    # recommender has one of its three instances down; fraud is healthy.
+    unhealthy = page.get_by_test_id("attention").locator("li[data-kind=service]")
+    expect(unhealthy).to_have_count(1)
+    expect(unhealthy).to_contain_text("recommender: 1 of 3 instances down")
+    expect(page.get_by_test_id("healthy-services")).to_have_text("1")
+    with page.expect_navigation(wait_until="domcontentloaded"):
+        unhealthy.get_by_role("link", name="recommender").click()
+    assert page.url == server.url + "/services/recommender"
     tab.issues.assert_none()
 
 

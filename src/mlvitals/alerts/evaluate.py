@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 from mlvitals.alerts.fields import default_summary, template_fields
 from mlvitals.alerts.labels import fingerprint, render_labels
+from mlvitals.alerts.links import object_path
 from mlvitals.alerts.rules import Rule
 from mlvitals.alerts.state import (
     FIRING,
@@ -105,6 +106,7 @@ def evaluate(
                 after,
                 now,
                 state.value,
+                state.link,
             )
         )
 
@@ -112,6 +114,7 @@ def evaluate(
         prev = previous.get(fp)
         annotations = MappingProxyType(annotate(rule, labels, sample.value, sample.info))
         frozen_labels = MappingProxyType(labels)
+        link = object_path(rule.kind, labels, sample.info)
         if prev is None or prev.state == RESOLVED:
             fires = rule.for_ <= 0
             state = AlertState(
@@ -126,6 +129,7 @@ def evaluate(
                 value=sample.value,
                 updated_at=now,
                 fired_at=now if fires else None,
+                link=link,
             )
             move(state, INACTIVE, state.state)
         else:
@@ -137,6 +141,7 @@ def evaluate(
                 last_true_at=now,
                 updated_at=now,
                 keep_firing_since=None,
+                link=link,
             )
             if prev.state == PENDING and now - prev.active_at >= rule.for_:
                 state = replace(state, state=FIRING, fired_at=now)
@@ -174,13 +179,29 @@ def retire(previous: Mapping[str, AlertState], now: float) -> Evaluation:
             states[fp] = resolved
             moves.append(
                 Transition(
-                    prev.rule, fp, prev.alert_id, prev.labels, FIRING, RESOLVED, now, prev.value
+                    prev.rule,
+                    fp,
+                    prev.alert_id,
+                    prev.labels,
+                    FIRING,
+                    RESOLVED,
+                    now,
+                    prev.value,
+                    prev.link,
                 )
             )
         elif prev.state == PENDING:
             moves.append(
                 Transition(
-                    prev.rule, fp, prev.alert_id, prev.labels, PENDING, INACTIVE, now, prev.value
+                    prev.rule,
+                    fp,
+                    prev.alert_id,
+                    prev.labels,
+                    PENDING,
+                    INACTIVE,
+                    now,
+                    prev.value,
+                    prev.link,
                 )
             )
         elif prev.resolved_at is not None and now - prev.resolved_at < RESOLVED_RETENTION:

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import quote
 
 from mlvitals.alerts.grouping import Notification
+from mlvitals.alerts.links import absolute, alert_path
 from mlvitals.alerts.state import FIRING, RESOLVED, AlertState
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time: "no end yet" in Alertmanager payloads
@@ -28,7 +28,9 @@ def rfc3339(ts: float) -> str:
 
 
 def generator_url(external_url: str, alert: AlertState) -> str:
-    return f"{external_url.rstrip('/')}/alerts?rule={quote(alert.rule)}&id={alert.alert_id}"
+    """The page of what ``alert`` is about (the Alerts page at the alert when its labels
+    name no object), under ``external_url`` (a path when it is empty)."""
+    return absolute(external_url, alert.link or alert_path(alert.alert_id))
 
 
 def _common(maps: Sequence[Mapping[str, str]]) -> dict[str, str]:
@@ -99,7 +101,11 @@ def slack_payload(
     for a in n.alerts[:_SLACK_MAX_ALERTS]:
         mark = ":red_circle:" if a.state == FIRING else ":white_check_mark:"
         labels = ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()) if k != "alertname")
-        lines.append(f"{mark} *{_slack_escape(_summary(a))}*\n`{_slack_escape(labels)}`")
+        summary = _slack_escape(_summary(a))
+        url = generator_url(external_url, a)
+        if url.startswith(("http://", "https://")):
+            summary = f"<{url}|{summary}>"
+        lines.append(f"{mark} *{summary}*\n`{_slack_escape(labels)}`")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
         *({"type": "section", "text": {"type": "mrkdwn", "text": line[:3000]}} for line in lines),

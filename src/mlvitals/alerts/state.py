@@ -56,6 +56,8 @@ class AlertState:
     fired_at: float | None = None
     resolved_at: float | None = None
     keep_firing_since: float | None = None
+    link: str = ""
+    """The dashboard path of what the alert is about (:mod:`mlvitals.alerts.links`)."""
 
     @property
     def severity(self) -> str:
@@ -76,6 +78,7 @@ class AlertState:
             "last_true_at": self.last_true_at,
             "keep_firing_since": self.keep_firing_since,
             "updated_at": self.updated_at,
+            "link": self.link,
         }
 
 
@@ -92,6 +95,7 @@ class Transition:
     to_state: str
     time: float
     value: float
+    link: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,4 +107,5 @@ class Transition:
             "to": self.to_state,
             "time": self.time,
             "value": _json_number(self.value),
+            "link": self.link,
         }

@@ -62,6 +62,8 @@ class _Source:
             _Server(options["server"], options.get("token")) if options.get("server") else None
         )
         self.store: Any = None
+        # Links are shown under the server's address: the one asked, or the external URL.
+        self.base_url = self.server.url if self.server else settings_from(options).external_url
         if self.server is None:
             from mlvitals.server.database import open_database
             from mlvitals.store.base import is_postgres_url
@@ -166,7 +168,9 @@ def _labels(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()) if k not in skip)
 
 
-def alerts_table(items: list[dict[str, Any]]) -> list[str]:
+def alerts_table(items: list[dict[str, Any]], base_url: str = "") -> list[str]:
+    """The table of ``mlvitals alerts``: each alert with its summary and the page of what it
+    is about (under ``base_url``, the server's, when the alerts came from one)."""
     lines = [
         f"{'state':9} {'severity':9} {'since (UTC)':19}  {'rule':24} {'id':16}  labels / summary"
     ]
@@ -182,6 +186,9 @@ def alerts_table(items: list[dict[str, Any]]) -> list[str]:
         )
         if summary:
             lines.append(f"{'':64}{summary}")
+        link = a.get("link") or a.get("alert_url")
+        if link:
+            lines.append(f"{'':64}{base_url.rstrip('/')}{link}")
     if any(a.get("silenced_by") for a in items):
         lines.append("* silenced")
     return lines
@@ -203,7 +210,7 @@ def alerts(ctx: click.Context, /, state: str | None, as_json: bool, **options: A
     elif not items:
         click.echo("no alerts")
     else:
-        click.echo("\n".join(alerts_table(items)))
+        click.echo("\n".join(alerts_table(items, source.base_url)))
 
 
 @alerts.command()

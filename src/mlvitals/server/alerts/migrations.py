@@ -97,4 +97,14 @@ MIGRATIONS: list[Migration] = [
             )""",
         ),
     ),
+    # Where each alert leads (mlvitals.alerts.links); alerts stored before have none and
+    # get one from their labels when shown.
+    Migration(
+        501,
+        "alert links",
+        (
+            "ALTER TABLE alert_states ADD COLUMN link TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE alert_transitions ADD COLUMN link TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 ]

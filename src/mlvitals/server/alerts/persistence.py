@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from mlvitals.alerts.links import object_path
 from mlvitals.alerts.state import AlertState, Transition
 from mlvitals.store import Store
 
@@ -30,6 +31,7 @@ _COLUMNS = (
     "keep_firing_since",
     "value",
     "updated_at",
+    "link",
 )
 _UPSERT = (
     f"INSERT INTO alert_states ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
@@ -62,6 +64,7 @@ def state_from_row(row: Mapping[str, Any]) -> AlertState:
         fired_at=row["fired_at"],
         resolved_at=row["resolved_at"],
         keep_firing_since=row["keep_firing_since"],
+        link=row["link"] or "",
     )
 
 
@@ -88,6 +91,7 @@ def _row(s: AlertState) -> tuple[Any, ...]:
         s.keep_firing_since,
         _finite(s.value),
         s.updated_at,
+        s.link,
     )
 
 
@@ -116,6 +120,7 @@ def save_states(
             "fingerprint": t.fingerprint,
             "labels": _json(t.labels),
             "value": _finite(t.value),
+            "link": t.link,
         }
         for t in transitions
     ]
@@ -150,6 +155,7 @@ def load_history(
             "to": r["to_state"],
             "time": float(r["time"]),
             "value": r["value"],
+            "link": r["link"] or object_path(None, json.loads(r["labels"])),
         }
         for r in rows
     ]

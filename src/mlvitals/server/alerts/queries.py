@@ -11,10 +11,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
 from mlvitals.alerts.config import RuleSet
+from mlvitals.alerts.links import alert_path, object_path
 from mlvitals.alerts.rules import Rule
 from mlvitals.alerts.silences import silenced_by
 from mlvitals.alerts.state import FIRING, PENDING, RESOLVED
@@ -40,6 +42,8 @@ def current_alerts(store: Store, now: float, state: str | None = None) -> list[d
             item = s.to_dict()
             item["silenced_by"] = silenced_by(s.labels, silences, now)
             item["ack"] = acks.get(s.alert_id)
+            item["link"] = s.link or object_path(None, s.labels)
+            item["alert_url"] = alert_path(s.alert_id)
             out.append(item)
     out.sort(
         key=lambda a: (
@@ -98,3 +102,71 @@ def alerts_overview(
         "silences": [s.to_dict(now) for s in list_silences(store, now=now)],
         "deliveries": load_deliveries(store, limit=50),
     }
+
+
+RECENT = 86400.0
+"""Object pages list the alerts about them that are current or ended within a day."""
+
+
+def _about(
+    item: Mapping[str, Any],
+    labels: Mapping[str, str] | None,
+    link: str | None,
+    has: str | None,
+) -> bool:
+    if labels is not None and any(item["labels"].get(k) != v for k, v in labels.items()):
+        return False
+    if link is not None and (item.get("link") or "").split("?", 1)[0] != link:
+        return False
+    return has is None or has in item["labels"]
+
+
+def alerts_about(
+    store: Store,
+    now: float,
+    *,
+    labels: Mapping[str, str] | None = None,
+    link: str | None = None,
+    has: str | None = None,
+) -> list[dict[str, Any]]:
+    """The alerts about one object, worst and newest first: the current ones (firing,
+    pending, just resolved), then those that fired within :data:`RECENT` and have ended.
+
+    An alert is about the object when its labels hold ``labels``, its link's path is
+    ``link`` and it has a label named ``has`` (each when given).
+    """
+    out = [a for a in current_alerts(store, now) if _about(a, labels, link, has)]
+    seen = {a["id"] for a in out}
+    ended: dict[str, dict[str, Any]] = {}
+    for h in load_history(store, since=now - RECENT, limit=2000):
+        if h["id"] in seen or not _about(h, labels, link, has):
+            continue
+        entry = ended.setdefault(
+            h["id"],
+            {
+                "id": h["id"],
+                "rule": h["rule"],
+                "state": RESOLVED,
+                "labels": h["labels"],
+                "annotations": {
+                    "summary": ", ".join(
+                        f"{k}={v}"
+                        for k, v in sorted(h["labels"].items())
+                        if k not in ("alertname", "severity")
+                    )
+                },
+                "link": h["link"],
+                "alert_url": alert_path(h["id"]),
+                "active_at": h["time"],
+                "fired_at": None,
+                "resolved_at": None,
+            },
+        )
+        # History is newest first: the last one seen of an episode is its start.
+        entry["active_at"] = h["time"]
+        if h["to"] == FIRING:
+            entry["fired_at"] = h["time"]
+        if h["to"] == RESOLVED and entry["resolved_at"] is None:
+            entry["resolved_at"] = h["time"]
+    out += [e for e in ended.values() if e["fired_at"] is not None and e["resolved_at"]]
+    return out

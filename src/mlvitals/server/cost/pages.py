@@ -27,6 +27,7 @@ from mlvitals.cost.report import idle_share
 from mlvitals.cost.serving import per_call
 from mlvitals.cost.timegrid import iso
 from mlvitals.errors import HTTPError
+from mlvitals.server.alerts.queries import alerts_about
 from mlvitals.server.cost import view
 from mlvitals.server.cost.api import config_of, configured_budgets
 from mlvitals.server.cost.queries import all_budgets, budget_statuses, cost_report
@@ -77,6 +78,7 @@ def load_cost(app: AppState, chosen: str, group: str) -> dict[str, Any]:
     file_names = {b.name for b in configured}
     return {
         "title": "Cost",
+        "alerts": alerts_about(store, now, has="budget"),
         "currency": report.currency,
         "range": chosen,
         "group": group,
@@ -115,9 +117,8 @@ def load_cost(app: AppState, chosen: str, group: str) -> dict[str, Any]:
     }
 
 
-def glance(app: AppState) -> dict[str, Any]:
-    """The overview's row: the cost of the UTC month so far and how its budgets stand."""
-    now = app.clock()
+def _month(app: AppState, now: float) -> tuple[Any, list[Any]]:
+    """The cost report of the UTC month so far and every budget's status."""
     start, end = view.range_bounds("month", now)
     config = config_of(app)
     budgets = all_budgets(app.store, configured_budgets(app))
@@ -127,12 +128,31 @@ def glance(app: AppState) -> dict[str, Any]:
     statuses = [budget_status(b, report.lines, now) for b in inside]
     outside = [b for b in budgets if b not in inside]
     statuses += budget_statuses(app.store, config, outside, now, late_seconds=late)
+    return report, statuses
+
+
+def glance(app: AppState) -> dict[str, Any]:
+    """The overview's row: the cost of the UTC month so far and how its budgets stand, each
+    budget by name with its state: ``over`` (spent more than its limit), ``forecast_over``
+    (will be, at this rate) or ``within``."""
+    report, statuses = _month(app, app.clock())
+    states = []
+    for s in statuses:
+        state, text = (
+            ("over", "over its limit")
+            if s.breached
+            else ("forecast_over", "forecast over its limit")
+            if s.forecast_breached
+            else ("within", "within budget")
+        )
+        states.append({"name": s.budget.name, "state": state, "state_text": text})
     return {
         "total": report.total,
         "currency": report.currency,
         "budgets": len(statuses),
         "breached": sum(1 for s in statuses if s.breached),
         "forecast": sum(1 for s in statuses if s.forecast_breached and not s.breached),
+        "states": states,
     }
 
 

@@ -26,6 +26,7 @@ from starlette.responses import Response
 from mlvitals.errors import NotFound
 from mlvitals.pipelines.config import PipelineConfig
 from mlvitals.pipelines.fold import RunState, StepState
+from mlvitals.server.alerts.queries import alerts_about
 from mlvitals.server.deps import AppState
 from mlvitals.server.pipelines import format as pipeline_format
 from mlvitals.server.pipelines import view
@@ -40,6 +41,7 @@ from mlvitals.server.pipelines.run_view import build_run_page
 from mlvitals.server.web import units
 from mlvitals.server.web.render import ENV, page, render
 from mlvitals.server.web.sections import SECTIONS
+from mlvitals.server.web.timeline import what_changed
 from mlvitals.store import Store
 
 router: APIRouter = APIRouter(include_in_schema=False)
@@ -274,6 +276,8 @@ def load_pipeline(app: AppState, name: str, chosen: str) -> dict[str, Any]:
     return {
         "title": name,
         "name": name,
+        "alerts": alerts_about(store, now, labels={"pipeline": name}),
+        "changes": what_changed(store, start, now, pipeline=name),
         "status": status,
         "api_url": f"/api/v1/pipelines/{quote(name, safe='')}/runs",
         "last_run_url": view.run_path(status["last_run"]["run_id"]) if status["last_run"] else "",
@@ -336,7 +340,9 @@ def load_run(app: AppState, run_id: str) -> dict[str, Any]:
     detail = run_detail(app.store, run_id, now)
     if detail is None:
         raise NotFound(f"no run with id {run_id!r}")
-    return build_run_page(detail, now)
+    context = build_run_page(detail, now)
+    context["alerts"] = alerts_about(app.store, now, link=view.run_path(run_id))
+    return context
 
 
 @router.get("/runs/{run_id:path}", name="run")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from mlvitals.pipelines.baselines import step_anomalies
 from mlvitals.pipelines.config import PipelineConfig
@@ -283,3 +284,71 @@ def run_detail(store: Fetcher, run_id: str, now: float) -> dict[str, Any] | None
         "overdue": late,
         "child_runs": sorted(r["run_id"] for r in children),
     }
+
+
+CHANGE_RUNS = 500
+"""Most runs a change timeline reads."""
+
+
+def run_changes(
+    store: Fetcher,
+    start: float,
+    end: float,
+    *,
+    pipeline: str | None = None,
+    service: str | None = None,
+) -> list[dict[str, Any]]:
+    """Runs that started in ``[start, end)`` and changed something or went wrong:
+    deployments (of ``service``'s versions, with ``service``), retraining runs, failed runs,
+    late starts, and runs whose dependency versions differ from their pipeline's run before.
+    With ``service`` only the deployments to it."""
+    where, params = ("pipeline = ? AND ", [pipeline]) if pipeline is not None else ("", [])
+    ids = store.fetch(
+        "SELECT run_id FROM run_events"
+        f" WHERE {where}time >= ? AND time < ? GROUP BY run_id ORDER BY MIN(time) LIMIT ?",
+        [*params, start, end, CHANGE_RUNS],
+    )
+    runs = sorted(
+        (r for r in run_states(store, [i["run_id"] for i in ids]).values() if r.started_at),
+        key=lambda r: (r.started_at or 0.0, r.run_id),
+    )
+    out: list[dict[str, Any]] = []
+    last_hash: dict[str, str] = {}
+    for r in runs:
+        at = float(r.started_at or 0.0)
+        found = []
+        if r.run_kind == "deployment" and r.service:
+            where_to = f"{r.serving_version or r.model_version or 'a version'} on {r.service}"
+            found.append(("deployment", f"deployment run: {where_to}"))
+        elif service is not None:
+            continue
+        elif r.run_kind == "training":
+            found.append(
+                (
+                    "training",
+                    "retraining run" + (f" (model {r.model_version})" if r.model_version else ""),
+                )
+            )
+        if service is None:
+            if r.state == "failed":
+                found.append(("run_failed", "run failed"))
+            delay = r.start_delay_seconds
+            if delay is not None and delay > 300.0:
+                found.append(("run_late", f"run started {delay / 60:.0f} min late"))
+            previous = last_hash.get(r.pipeline)
+            if r.environment_hash and previous and previous != r.environment_hash:
+                found.append(("environment", "dependency versions changed"))
+        if r.environment_hash:
+            last_hash[r.pipeline] = r.environment_hash
+        for kind, text in found:
+            out.append(
+                {
+                    "time": at,
+                    "area": "pipelines",
+                    "kind": kind,
+                    "subject": r.pipeline,
+                    "text": f"{r.pipeline}: {text}",
+                    "url": "/runs/" + quote(r.run_id, safe=""),
+                }
+            )
+    return out

@@ -20,12 +20,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mlvitals.errors import NotFound
+from mlvitals.server.alerts.queries import alerts_about
 from mlvitals.server.deps import AppState
 from mlvitals.server.quality import queries, view
 from mlvitals.server.quality.histograms import column_histograms
 from mlvitals.server.web import units
 from mlvitals.server.web.render import ENV, page, render
 from mlvitals.server.web.sections import SECTIONS
+from mlvitals.server.web.timeline import what_changed
 
 router: APIRouter = APIRouter(include_in_schema=False)
 ENV.filters.update(units.FILTERS)
@@ -125,6 +127,8 @@ def load_dataset(app: AppState, name: str, query: PageQuery) -> dict[str, Any]:
     return {
         "title": name,
         "name": name,
+        "alerts": alerts_about(store, now, labels={"dataset": name}),
+        "changes": what_changed(store, start, now, dataset=name),
         "query": query,
         "check": check,
         "latest_id": recent[0]["id"] if recent else None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from typing import Any
+from urllib.parse import quote
 
 from mlvitals.store import Store
 
@@ -266,3 +267,35 @@ def profile_document(
         "bytes": r["bytes"],
     }
     return summary, json.loads(r["profile"])
+
+
+def check_changes(
+    store: Store, start: float, end: float, dataset: str | None = None
+) -> list[dict[str, Any]]:
+    """Checks in ``[start, end)`` that failed or found the dataset drifted."""
+    where, params = ("dataset = ? AND ", [dataset]) if dataset is not None else ("", [])
+    rows = store.fetch(
+        "SELECT dataset, time, passed, dataset_drift, columns_drifted, failure_count"
+        f" FROM check_results WHERE {where}time >= ? AND time < ?"
+        " AND (passed = 0 OR dataset_drift = 1) ORDER BY time",
+        [*params, start, end],
+    )
+    out = []
+    for r in rows:
+        found = []
+        if not r["passed"]:
+            found.append(("check_failed", f"check failed ({int(r['failure_count'])} failures)"))
+        if r["dataset_drift"]:
+            found.append(("drift", f"drifted ({int(r['columns_drifted'])} columns)"))
+        for kind, text in found:
+            out.append(
+                {
+                    "time": float(r["time"]),
+                    "area": "quality",
+                    "kind": kind,
+                    "subject": r["dataset"],
+                    "text": f"{r['dataset']}: {text}",
+                    "url": "/datasets/" + quote(r["dataset"], safe=""),
+                }
+            )
+    return out

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mlvitals.errors import NotFound
+from mlvitals.server.alerts.queries import alerts_about
 from mlvitals.server.deps import AppState
 from mlvitals.server.serving import charts
 from mlvitals.server.serving.prober import availability
@@ -39,6 +40,7 @@ from mlvitals.server.timerange import RANGES, time_range
 from mlvitals.server.web import units
 from mlvitals.server.web.render import ENV, page, render
 from mlvitals.server.web.sections import SECTIONS, ingest_example
+from mlvitals.server.web.timeline import what_changed
 
 router: APIRouter = APIRouter(include_in_schema=False)
 ENV.filters.update(units.FILTERS)
@@ -124,8 +126,9 @@ class PageQuery:
         return f"{service_path(service)}?{urlencode(params)}"
 
 
-def load_services(app: AppState, base_url: str) -> dict[str, Any]:
-    """The list page: every service's health and every probe's availability over a day."""
+def load_services(app: AppState, base_url: str, probe: str | None = None) -> dict[str, Any]:
+    """The list page: every service's health and every probe's availability over a day,
+    with the alerts about probes; ``probe`` is highlighted."""
     now = app.clock()
     health = services_health(
         app.store, now, horizon=HEALTH_HORIZON, down_after=app.settings.down_after
@@ -139,6 +142,8 @@ def load_services(app: AppState, base_url: str) -> dict[str, Any]:
         "probes": availability(app.store, now - PROBES_HORIZON, now),
         "example": ingest_example(base_url, app.tokens.enabled) if not health else "",
         "down_after": app.settings.down_after,
+        "alerts": alerts_about(app.store, now, has="target"),
+        "chosen_probe": probe,
         "now": now,
     }
 
@@ -218,6 +223,8 @@ def load_service(app: AppState, service: str, query: PageQuery) -> dict[str, Any
         },
         "memory_source": memory_source,
         "probes": probes,
+        "alerts": alerts_about(app.store, now, labels={"service": service}),
+        "changes": what_changed(app.store, tr.start, tr.end, service=service),
         "now": now,
     }
 
@@ -225,7 +232,8 @@ def load_service(app: AppState, service: str, query: PageQuery) -> dict[str, Any
 @router.get("/services", name="services")
 async def services_page(request: Request) -> Response:
     base = str(request.base_url)
-    return await page(request, "services.html", lambda app: load_services(app, base))
+    probe = request.query_params.get("probe") or None
+    return await page(request, "services.html", lambda app: load_services(app, base, probe))
 
 
 @router.get("/services/{service:path}", name="service")

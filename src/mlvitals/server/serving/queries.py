@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from mlvitals.errors import BadRequest
 from mlvitals.server.serving.aggregate import WindowAggregate
@@ -233,3 +234,55 @@ def instance_series(
             }
         )
     return [{"labels": {"instance": k}, "points": v} for k, v in sorted(series.items())]
+
+
+def serving_changes(
+    store: Store, service: str | None, start: float, end: float
+) -> list[dict[str, Any]]:
+    """Deploys and instance starts and stops in ``[start, end)``: a version or instance whose
+    first window is in the range (and none in the hour before it) appeared; one whose last
+    window ended more than two minutes before ``end`` left. One query over the windows of
+    the range and the hour before it; ``service=None`` for every service."""
+    before = start - 3600.0
+    where, params = ("service = ? AND ", [service]) if service is not None else ("", [])
+    rows = store.fetch(
+        "SELECT service, version, instance, MIN(start) AS first, MAX(start + length) AS last"
+        f" FROM serving_windows WHERE {where}start >= ? AND start < ?"
+        " GROUP BY service, version, instance",
+        [*params, before, end],
+    )
+    spans: dict[tuple[str, str, str], list[float]] = {}
+    for r in rows:
+        for key in (
+            ("version", r["service"], r["version"]),
+            ("instance", r["service"], r["instance"]),
+        ):
+            first, last = float(r["first"]), float(r["last"])
+            span = spans.setdefault(key, [first, last])
+            span[0], span[1] = min(span[0], first), max(span[1], last)
+    out = []
+    for (what, name, value), (first, last) in spans.items():
+        if not value:
+            continue
+        if first >= start and first > before + 60.0:
+            kind = "deploy" if what == "version" else "instance_start"
+            verb = "version {} appeared" if what == "version" else "instance {} started"
+            out.append(_change(first, kind, name, verb.format(value), what, value))
+        if start <= last < end - 120.0:
+            kind = "version_left" if what == "version" else "instance_stop"
+            verb = "version {} left" if what == "version" else "instance {} stopped"
+            out.append(_change(last, kind, name, verb.format(value), what, value))
+    return out
+
+
+def _change(
+    time: float, kind: str, service: str, text: str, what: str, value: str
+) -> dict[str, Any]:
+    return {
+        "time": time,
+        "area": "serving",
+        "kind": kind,
+        "subject": service,
+        "text": f"{service}: {text}",
+        "url": "/services/" + quote(service, safe="") + "?" + urlencode({what: value}),
+    }

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from mlvitals import __version__
+from mlvitals.alerts.links import object_label
 from mlvitals.errors import StoreError
 from mlvitals.server.deps import AppState, state
 from mlvitals.server.web import formatting
@@ -99,6 +100,7 @@ def _environment() -> Environment:
     env.filters["iso"] = formatting.iso
     env.filters["ago"] = formatting.ago
     env.filters["inline_code"] = formatting.inline_code
+    env.filters["object_label"] = object_label
     env.globals["nav"] = NAV
     env.globals["version"] = __version__
     return env

@@ -1,4 +1,5 @@
-"""Dashboard routes shared by every area: the overview, login and the charting bundle.
+"""Dashboard routes shared by every area: the overview, the Server page, login and the
+charting bundle.
 
 Each area's own pages come from its ``pages.py``, collected through
 :mod:`mlvitals.server.areas`.
@@ -18,6 +19,7 @@ from mlvitals.server.web import login, vendor
 from mlvitals.server.web.overview import load_overview
 from mlvitals.server.web.render import page
 from mlvitals.server.web.sections import ingest_example
+from mlvitals.server.web.server_page import load_server
 
 router: APIRouter = APIRouter(include_in_schema=False)
 router.include_router(login.router)
@@ -31,10 +33,16 @@ def static_dir() -> Path:
 @router.get("/", name="overview")
 async def overview(request: Request) -> Response:
     base = str(request.base_url)
+    return await page(request, "overview.html", lambda app: load_overview(app, base))
+
+
+@router.get("/server", name="server")
+async def server(request: Request) -> Response:
+    base = str(request.base_url)
 
     def load(app: AppState) -> dict[str, Any]:
-        context = load_overview(app)
+        context = load_server(app)
         context["example"] = ingest_example(base, app.tokens.enabled)
         return context
 
-    return await page(request, "overview.html", load)
+    return await page(request, "server.html", load)
