@@ -217,9 +217,9 @@ def _checks(url: str, now: float) -> None:
     clock = [now - 3 * 3600.0]
     monitor = Monitor("feature-etl", server=url, background=False, clock=lambda: clock[0])
     reference = reference_frame()
-    monitor.check(current_frame(0.0, 1800, 100, False), reference, dataset=DATASET)
+    monitor.check(current_frame(0.0, 1800, 100, False), reference=reference, dataset=DATASET)
     clock[0] = now - 600.0
-    monitor.check(current_frame(1.0, 2000, 101, True), reference, dataset=DATASET)
+    monitor.check(current_frame(1.0, 2000, 101, True), reference=reference, dataset=DATASET)
     assert monitor.flush(timeout=30.0), "the checks did not reach the server"
     monitor.close()
 
