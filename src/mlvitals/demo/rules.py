@@ -87,7 +87,7 @@ EXTRA_RULES: list[dict[str, Any]] = [
         "name": "DataCheckFailed",
         "kind": "check_failed",
         "severity": "warning",
-        "annotations": {"summary": "dataset {dataset}: the latest check failed ({failures})"},
+        "annotations": {"summary": "dataset {dataset}: the latest check failed: {failed}"},
     },
     {
         "name": "DatasetDrift",
