@@ -346,6 +346,33 @@ def test_step_anomaly_against_past_good_runs(store: Store) -> None:
     assert "load duration_seconds 900 is high" in sample.info["details"]
 
 
+def test_a_two_second_step_taking_four_on_a_busy_machine_raises_nothing(store: Store) -> None:
+    def run_with_step(run_id: str, t: float, seconds: float) -> None:
+        run_events(store, run_id, t + seconds + 2, "succeeded")
+        base = {"run_id": run_id, "step_id": "s1", "name": "load", "source": "sdk", "batch_id": "b"}
+        store.insert(
+            "step_events",
+            [
+                base | {"event": "start", "time": t},
+                base | {"event": "complete", "time": t + seconds},
+            ],
+        )
+
+    evaluator = Evaluator(store, default_rule("PipelineStepAnomaly"))
+    for i, seconds in enumerate([2.0, 1.9, 2.1, 2.0, 2.05, 1.95]):
+        run_with_step(f"good{i}", T0 + i * 100.0, seconds)
+    run_with_step("loaded", T0 + 1000.0, 3.7)
+    assert evaluator.run_once(T0 + 1100.0).errors == {}
+    assert load_states(store).get("PipelineStepAnomaly", {}) == {}
+    run_with_step("stuck", T0 + 2000.0, 300.0)  # a real slowdown still shows
+    evaluator.run_once(T0 + 2400.0)
+    (state,) = load_states(store)["PipelineStepAnomaly"].values()
+    assert (
+        state.state == "firing"
+        and "load duration_seconds 300 is high" in (state.annotations["description"])
+    )
+
+
 def test_budget_forecast_over_the_limit(store: Store, tmp_path: Path) -> None:
     from mlvitals.cost.budgets import Budget
     from mlvitals.server.cost.queries import save_budget
