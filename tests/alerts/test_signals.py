@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mlvitals.alerts.config import RuleSet
+from mlvitals.alerts.config import RuleSet, default_rules
 from mlvitals.alerts.rules import (
     AbsenceSpec,
     AvailabilitySpec,
@@ -387,6 +387,33 @@ def test_step_anomaly_against_past_good_runs(store: Store) -> None:
     assert "load duration_seconds 900 is high" in sample.info["details"]
 
 
+def test_a_two_second_step_taking_four_on_a_busy_machine_raises_nothing(store: Store) -> None:
+    def run_with_step(run_id: str, t: float, seconds: float) -> None:
+        run_events(store, run_id, t + seconds + 2, "succeeded")
+        base = {"run_id": run_id, "step_id": "s1", "name": "load", "source": "sdk", "batch_id": "b"}
+        store.insert(
+            "step_events",
+            [
+                base | {"event": "start", "time": t},
+                base | {"event": "complete", "time": t + seconds},
+            ],
+        )
+
+    evaluator = Evaluator(store, default_rule("PipelineStepAnomaly"))
+    for i, seconds in enumerate([2.0, 1.9, 2.1, 2.0, 2.05, 1.95]):
+        run_with_step(f"good{i}", T0 + i * 100.0, seconds)
+    run_with_step("loaded", T0 + 1000.0, 3.7)
+    assert evaluator.run_once(T0 + 1100.0).errors == {}
+    assert load_states(store).get("PipelineStepAnomaly", {}) == {}
+    run_with_step("stuck", T0 + 2000.0, 300.0)  # a real slowdown still shows
+    evaluator.run_once(T0 + 2400.0)
+    (state,) = load_states(store)["PipelineStepAnomaly"].values()
+    assert (
+        state.state == "firing"
+        and "load duration_seconds 300 is high" in (state.annotations["description"])
+    )
+
+
 def test_budget_forecast_over_the_limit(store: Store, tmp_path: Path) -> None:
     from mlvitals.cost.budgets import Budget
     from mlvitals.server.cost.queries import save_budget
@@ -414,3 +441,46 @@ def test_budget_forecast_over_the_limit(store: Store, tmp_path: Path) -> None:
     assert samples["roomy"].value == pytest.approx(forecast / 100.0, rel=1e-3)
     only = signal(store, Rule("B", BudgetSpec(budget="roomy")), T + 6 * HOUR)
     assert [s.labels["budget"] for s in only] == ["roomy"]
+
+
+def default_rule(name: str) -> RuleSet:
+    """One rule of the default pack, as shipped."""
+    return RuleSet(tuple(r for r in default_rules().rules if r.name == name))
+
+
+def environment_runs(store: Store, runs: list[tuple[str, str]]) -> list[str]:
+    """Runs one after the other, each with its numpy version and final state; the
+    ``EnvironmentChanged`` state after each, through the evaluator and the default pack."""
+    evaluator = Evaluator(store, default_rule("EnvironmentChanged"))
+    seen = []
+    for k, (numpy_version, state) in enumerate(runs):
+        t = T0 + 600.0 * k
+        store.insert("environments", [environment(f"env-{numpy_version}", numpy_version)])
+        run_events(store, f"run{k}", t, state, env=f"env-{numpy_version}")
+        assert evaluator.run_once(t).errors == {}
+        states = list(load_states(store).get("EnvironmentChanged", {}).values())
+        seen.append(states[0].state if states else "inactive")
+    return seen
+
+
+def test_environment_change_resolves_on_a_rollback_to_the_last_good_environment(
+    store: Store,
+) -> None:
+    # 1.26 works; the upgrade to 2.0 fails twice; the rollback to 1.26 succeeds.
+    runs = [("1.26", "succeeded"), ("2.0", "failed"), ("2.0", "failed"), ("1.26", "succeeded")]
+    assert environment_runs(store, runs) == ["inactive", "firing", "firing", "resolved"]
+
+
+def test_environment_change_resolves_after_the_next_good_run(store: Store) -> None:
+    # The upgrade works: the run after it, in the same environment, resolves the alert.
+    runs = [("1.26", "succeeded"), ("2.0", "succeeded"), ("2.0", "succeeded")]
+    assert environment_runs(store, runs) == ["inactive", "firing", "resolved"]
+
+
+def test_environment_change_is_described_against_the_last_good_run(store: Store) -> None:
+    runs = [("1.26", "succeeded"), ("2.0", "failed"), ("2.1", "failed")]
+    environment_runs(store, runs)
+    (state,) = load_states(store)["EnvironmentChanged"].values()
+    assert state.state == "firing"
+    assert "run2" in state.annotations["summary"]
+    assert "numpy 1.26 -> 2.1" in state.annotations["description"]

@@ -145,6 +145,37 @@ def test_step_anomalies_against_good_history() -> None:
     assert step_anomalies({"new-step": {"duration_seconds": 1e9}}, history) == []
 
 
+def usual_high(durations: list[float]) -> float:
+    """The band's upper bound by hand: median + max(4 x 1.4826 x MAD, 10 % of it, 1 s)."""
+    mid = float(np.median(durations))
+    mad = float(np.median(np.abs(np.asarray(durations) - mid)))
+    return mid + max(4 * 1.4826 * mad, 0.1 * mid, 1.0)
+
+
+def duration_flags(durations: list[float], value: float) -> list[str]:
+    history = [{"step": {"duration_seconds": d}} for d in durations]
+    found = step_anomalies({"step": {"duration_seconds": value}}, history)
+    return [a.direction for a in found]
+
+
+def test_a_short_step_slowed_by_a_busy_machine_is_no_anomaly() -> None:
+    two_seconds = [1.9, 2.0, 2.1, 2.0, 1.95, 2.05]
+    assert duration_flags(two_seconds, 3.7) == []  # 1.85 x on a loaded machine
+    assert duration_flags(two_seconds, 30.0) == []  # under a minute past its usual bound
+    assert duration_flags(two_seconds, usual_high(two_seconds) + 61.0) == ["high"]
+    # A history learned on a busy machine, then an idle one: faster is no anomaly either.
+    busy = [9.0, 10.0, 11.0, 10.0, 9.5, 10.5]
+    assert duration_flags(busy, 2.0) == []
+
+
+def test_a_long_step_is_slow_past_twice_its_usual_upper_bound() -> None:
+    hour = [3600.0, 3650.0, 3580.0, 3700.0, 3620.0, 3660.0]
+    high = usual_high(hour)
+    assert duration_flags(hour, 1.9 * high) == []
+    assert duration_flags(hour, 2.1 * high) == ["high"]
+    assert duration_flags(hour, 600.0) == ["low"]  # a sixth of its usual time: work skipped
+
+
 def test_durations_and_yaml(tmp_path: Path) -> None:
     f = tmp_path / "pipelines.yaml"
     f.write_text(

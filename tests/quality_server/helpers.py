@@ -42,16 +42,22 @@ def frames(n: int = 1500, shift: float = 0.0, seed: int = 0) -> tuple[pd.DataFra
 
 @functools.cache
 def results() -> dict[str, CheckResult]:
-    """A passing check, one where income drifted, and one that fails validation."""
+    """A passing check, one where income drifted, one that fails validation, and one that
+    fails on drift alone (income and age drifted within the reference's ranges)."""
     good_cur, ref = frames()
     drift_cur, _ = frames(shift=1.0)
     bad_cur = good_cur.copy()
     bad_cur.loc[::50, "age"] = 500  # 2% out of the reference's range
     bad_cur.loc[::20, "plan"] = "gold"  # 5 %: more than sampling explains
+    rng = np.random.default_rng(5)
+    shifted_cur = good_cur.assign(
+        income=rng.normal(44.0, 6.0, len(good_cur)), age=rng.integers(18, 60, len(good_cur))
+    )
     return {
         "good": check(good_cur, reference=ref),
         "drift": check(drift_cur, reference=ref),
         "bad": check(bad_cur, reference=ref),
+        "shifted": check(shifted_cur, reference=ref),
     }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from mlvitals.alerts.config import RuleSet
+from mlvitals.alerts.config import RuleSet, default_rules
 from mlvitals.alerts.rules import CheckSpec, DriftSpec, Rule, Spec
 from mlvitals.server.alerts.evaluator import Evaluator
 from mlvitals.server.alerts.persistence import load_states
@@ -96,3 +96,30 @@ def test_the_alert_tells_which_columns_drifted(store: Store) -> None:
     (failed,) = SIGNALS["check_failed"](store, Rule("R", CheckSpec()), T0 + 1)
     assert failed.info["failures"] == len(results()["drift"].failures)
     assert failed.info["dataset_drift"] is results()["drift"].drift.dataset_drift
+
+
+def test_a_failed_check_says_what_failed(store: Store) -> None:
+    pack = RuleSet(tuple(r for r in default_rules().rules if r.name == "DataCheckFailed"))
+    ingest(store, [record("shifted", dataset="features", time=T0)])
+    ingest(store, [record("bad", dataset="orders", time=T0)])
+    assert Evaluator(store, pack).run_once(T0 + 1).errors == {}
+    alerts = {a.labels["dataset"]: a for a in load_states(store)["DataCheckFailed"].values()}
+    assert {d: a.state for d, a in alerts.items()} == {"features": "firing", "orders": "firing"}
+
+    # Drift alone: no validation check failed, most columns drifted.
+    shifted = results()["shifted"]
+    assert shifted.failures == () and shifted.drift.dataset_drift
+    drifted = sorted(c.column for c in shifted.drift.columns if c.drifted)
+    assert len(drifted) >= 2
+    tested = sum(1 for c in shifted.drift.columns if not c.skipped)
+    assert alerts["features"].annotations["summary"] == (
+        f"dataset features: the latest check failed: {len(drifted)} of {tested} columns"
+        f" drifted ({', '.join(drifted)})"
+    )
+    # Validation alone: each failed check with its column.
+    bad = results()["bad"]
+    assert not bad.drift.dataset_drift and len(bad.failures) == 2
+    named = ", ".join(sorted(f"{f.check} ({f.column})" for f in bad.failures))
+    assert alerts["orders"].annotations["summary"] == (
+        f"dataset orders: the latest check failed: {named}"
+    )

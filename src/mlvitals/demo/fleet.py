@@ -24,7 +24,9 @@ from mlvitals.sdk.monitor import Monitor
 
 log = logging.getLogger("mlvitals.demo")
 
-TOTAL_RATE = 40.0  # calls per second over all replicas
+# Calls per second over all replicas: few enough that the replicas (threads of the demo's
+# one process) keep up on a busy machine, so clean calls are not queued into slow ones.
+TOTAL_RATE = 25.0
 # instance, model version it serves, share of the traffic
 REPLICAS = (("replica-a", "1.4.0", 0.4), ("replica-b", "1.4.0", 0.4), ("canary", "1.5.0", 0.2))
 
@@ -139,7 +141,8 @@ class Fleet:
         return fleet
 
     def instrument(self, server_url: str, window: float) -> None:
-        """Attach a ``Monitor`` to each replica (``monitor.asgi``) and start its traffic."""
+        """Attach a ``Monitor`` to each replica (``monitor.asgi``); from now on each sends a
+        resource sample every window, calls or not."""
         for replica in self.replicas.values():
             monitor = Monitor(
                 SERVICE,
@@ -150,8 +153,14 @@ class Fleet:
             )
             replica.monitor = monitor
             replica.app.app = monitor.asgi(replica.app.app)
+
+    def start_traffic(self) -> None:
+        """Start each replica's share of the traffic."""
+        for replica in self.replicas.values():
             mix = TrafficMix(rate=TOTAL_RATE * replica.weight)
-            replica.traffic = Traffic(replica.url, self.trained.sample, mix, seed=replica.port)
+            replica.traffic = Traffic(
+                replica.url, self.trained.sample, mix, max_in_flight=10, seed=replica.port
+            )
             replica.traffic.start()
         log.info("demo traffic running against %d replicas", len(self.replicas))
 

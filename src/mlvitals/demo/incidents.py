@@ -7,7 +7,7 @@ pace  incident                                            alert it raises
 ====  ==================================================  =============================
 0     replica-b fails 80 % of its calls for a while       HighErrorRate
 1     the next feature run is held back past its grace    PipelineLateStart
-2     the canary answers 0.6 s slower for a while         HighLatencyP90 (version 1.5.0)
+2     the canary answers 1.5 s slower for a while         HighLatencyP90 (version 1.5.0)
 3     the next feature run extracts 24 rows, not ~400     PipelineStepAnomaly
 4     the next feature run's batch has drifted            DataDrift, DataCheckFailed
 5     replica-a crashes                                   InstanceDown
@@ -31,7 +31,7 @@ from mlvitals.demo.timeline import Expect, Staged, Timeline
 from mlvitals.demo.timing import Timing
 
 BURST_REPLICA, BURST_SHARE = "replica-b", 0.8
-SLOW_REPLICA, EXTRA_LATENCY = "canary", 0.6
+SLOW_REPLICA, EXTRA_LATENCY = "canary", 1.5
 STOPPED_REPLICA = "replica-a"
 
 
@@ -101,7 +101,8 @@ class ServingIncidents:
             Staged(
                 "latency-regression",
                 at,
-                self.timing.serving_holds_from(at),
+                # A call is recorded when it ends: the slow calls show from at + the delay.
+                self.timing.serving_holds_from(at + EXTRA_LATENCY),
                 (Expect("HighLatencyP90", {"service": SERVICE, "version": replica.version}),),
                 f"latency regression: the {SLOW_REPLICA} ({replica.version}) answers"
                 f" {EXTRA_LATENCY:g}s slower for {self.timing.incident_seconds:g}s",

@@ -28,7 +28,9 @@ import yaml
 from mlvitals.alerts.config import default_rules_text
 from mlvitals.demo.timing import Timing
 
-LATENCY_THRESHOLD = 0.4  # seconds of p90; the canary's regression adds 0.6 s to every call
+# Seconds of p90. The canary's regression adds 1.5 s to every call; clean calls take a few
+# milliseconds, and stay a few hundred at most on a machine whose cores are all busy.
+LATENCY_THRESHOLD = 1.0
 BUDGET_THRESHOLD = 0.9
 
 
@@ -87,7 +89,7 @@ EXTRA_RULES: list[dict[str, Any]] = [
         "name": "DataCheckFailed",
         "kind": "check_failed",
         "severity": "warning",
-        "annotations": {"summary": "dataset {dataset}: the latest check failed ({failures})"},
+        "annotations": {"summary": "dataset {dataset}: the latest check failed: {failed}"},
     },
     {
         "name": "DatasetDrift",

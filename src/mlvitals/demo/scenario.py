@@ -23,7 +23,7 @@ import numpy as np
 from mlvitals.cost import load_config
 from mlvitals.demo import budget, checks, features, files, training
 from mlvitals.demo.configs import DemoFiles
-from mlvitals.demo.fleet import Fleet, wait_for
+from mlvitals.demo.fleet import TOTAL_RATE, Fleet, wait_for
 from mlvitals.demo.history import SERVICE, backfill, envelope
 from mlvitals.demo.incidents import Action, Plan, ServingIncidents
 from mlvitals.demo.jobs import Retraining
@@ -32,6 +32,7 @@ from mlvitals.demo.scheduler import DRIFT, FEW_ROWS, LATE, FeatureScheduler
 from mlvitals.demo.sim import SimMeter
 from mlvitals.demo.timeline import AlertWatcher, Timeline
 from mlvitals.demo.timing import Timing
+from mlvitals.errors import RequestError
 from mlvitals.http import Client
 from mlvitals.pipelines import Environment, HttpSink, RunTracker, capture_environment
 from mlvitals.sdk.transport import HttpTransport
@@ -146,15 +147,22 @@ class Demo:
         return scheduler
 
     def _start_serving(self, fleet: Fleet) -> tuple[Plan, float]:
-        """Send the serving history, plan the timeline, set the retraining budget for it,
-        and attach the replicas' monitors; returns the plan and the budget's limit."""
+        """Attach the replicas' monitors, send the serving history, start the traffic once
+        the monitors' own records are stored, then plan the timeline and set the retraining
+        budget for it; returns the plan and the budget's limit."""
         t = self.timing
+        # Building and storing the history is the demo's busiest moment. It ends where the
+        # replicas' monitors take over, and they report (resource samples) while it is
+        # stored, so the service never looks silent however long storing takes on a busy
+        # machine; the traffic waits, so no call is slowed by it.
         client = Client(self.server_url, timeout=60, user_agent="mlvitals-demo")
-        # The serving history goes first (building and storing it is the demo's busiest
-        # moment); the replicas' monitors take over where it ends. Newest first: while
-        # it is stored, the service never looks silent to the alert rules.
-        for batch in reversed(backfill(time.time(), t.history_hours)):
+        history = backfill(time.time(), t.history_hours, rate=TOTAL_RATE)
+        live_from = time.time()
+        fleet.instrument(self.server_url, t.sdk_window)
+        for batch in reversed(history):  # newest first
             client.post("/api/v1/ingest", envelope(batch), idempotent=True)
+        _wait_for_live(client, list(fleet.replicas), live_from, self._stop)
+        fleet.start_traffic()
         plan = Plan(time.time() + t.clean, t)
         limit = budget.set_retraining_budget(
             client,
@@ -163,7 +171,6 @@ class Demo:
             load_config(self.files.rate_card),
             plan.retraining.rerun_ends,
         )
-        fleet.instrument(self.server_url, t.sdk_window)
         return plan, limit
 
     def _actions(
@@ -208,3 +215,26 @@ class Demo:
         self._checks.close(1.0)
         if self.fleet is not None:
             self.fleet.stop()
+
+
+def _wait_for_live(
+    client: Client,
+    instances: list[str],
+    since: float,
+    stop: threading.Event,
+    timeout: float = 120.0,
+) -> None:
+    """Wait until the server holds a record sent after ``since`` by every one of
+    ``instances`` (at most ``timeout`` seconds; the demo goes on either way)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            listed = client.get(f"/api/v1/services/{SERVICE}/instances")
+        except RequestError:  # not stored yet (404) or busy: ask again
+            listed = None
+        if listed is not None:
+            seen = {i["instance"]: i["last_seen"] for i in listed["instances"]}
+            if all(seen.get(name, 0.0) > since for name in instances):
+                return
+        stop.wait(0.2)
+    log.warning("demo: the replicas' first windows were not stored within %.0fs", timeout)

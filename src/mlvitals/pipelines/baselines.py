@@ -4,9 +4,18 @@ A band is ``median ± max(k × 1.4826 × MAD, rel_floor × |median|, abs_floor)`
 (scaled to a standard deviation for normal data) resists the odd slow run, and the floors
 keep perfectly regular histories (MAD 0) from flagging every tiny change.
 
+Durations depend on the machine's load as much as on the work, so a duration is anomalous
+only well outside its band: above ``max(2 × high, high + 60 s)`` or below
+``min(low / 2, low − 60 s)``. A 2 s step that takes 3.7 s on a busy machine is no anomaly, nor
+is any step under a minute that finishes early; a one-hour step is flagged past twice its
+usual upper bound. (Overdue runs follow the same rule, see
+:func:`mlvitals.pipelines.schedule.overdue`.)
+
 >>> band = learn_band([10.0, 11.0, 9.0, 10.0, 10.5])
 >>> (band.low < 10.0 < band.high, band.check(30.0))
 (True, 'high')
+>>> duration_check(band, 30.0), duration_check(band, 80.0)
+(None, 'high')
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ MAD_TO_SIGMA = 1.4826
 
 # Metrics of a step, with the absolute floor of their band's half-width.
 STEP_METRICS: dict[str, float] = {
-    "duration_seconds": 1.0,
+    "duration_seconds": 1.0,  # and judged with duration_check
     "input_files": 1.0,
     "input_bytes": 1024.0,
     "input_rows": 1.0,
@@ -85,6 +94,22 @@ class Anomaly:
         }
 
 
+DURATION_FACTOR = 2.0
+DURATION_SLACK_SECONDS = 60.0
+DURATION = "duration_seconds"
+
+
+def duration_check(band: Band, value: float) -> str | None:
+    """Like :meth:`Band.check`, with the wider limits of durations (see the module)."""
+    high = max(DURATION_FACTOR * band.high, band.high + DURATION_SLACK_SECONDS)
+    low = min(band.low / DURATION_FACTOR, band.low - DURATION_SLACK_SECONDS)
+    if value > high:
+        return "high"
+    if value < low:
+        return "low"
+    return None
+
+
 StepMetrics = Mapping[str, Mapping[str, float | None]]
 
 
@@ -102,7 +127,8 @@ def step_anomalies(
             band = learn_band(past, k=k, abs_floor=STEP_METRICS[metric])
             if band is None:
                 continue
-            direction = band.check(float(value))
+            check = duration_check if metric == DURATION else Band.check
+            direction = check(band, float(value))
             if direction is not None:
                 out.append(Anomaly(step, metric, float(value), band, direction))
     return out

@@ -1,12 +1,18 @@
-"""Signal: the last run of a pipeline ran with other dependency versions than the run
-before it (value: the number of differences; resolves when a run keeps the environment)."""
+"""Signal: the last run of a pipeline ran with other dependency versions than the last good
+run before it (value: the number of differences).
+
+The alert resolves when the latest run's environment equals that of the last good run: a
+rollback to the old environment, or the run after a good run in the new one (which became
+the last good environment). A pipeline that never succeeded compares with its previous run.
+"""
 
 from __future__ import annotations
 
 from mlvitals.alerts.rules import EnvironmentSpec, Rule
 from mlvitals.alerts.state import Sample
 from mlvitals.pipelines.envdiff import diff_environments
-from mlvitals.server.pipelines.queries import environment, list_runs
+from mlvitals.pipelines.fold import RunState
+from mlvitals.server.pipelines.queries import environment, good_runs, list_runs
 from mlvitals.server.pipelines.signals import pipeline_names
 from mlvitals.store import Store
 
@@ -19,9 +25,12 @@ def environment_signal(store: Store, rule: Rule, now: float) -> list[Sample]:
     samples = []
     for pipeline in pipeline_names(store, spec.pipeline):
         runs = [r for r in list_runs(store, pipeline=pipeline, limit=20) if r.environment_hash]
-        if len(runs) < 2 or runs[0].environment_hash == runs[1].environment_hash:
+        if not runs:
             continue
-        new, old = runs[0], runs[1]
+        new = runs[0]
+        old = _last_good(store, pipeline, new) or (runs[1] if len(runs) > 1 else None)
+        if old is None or old.environment_hash == new.environment_hash:
+            continue
         before = environment(store, old.environment_hash or "")
         after = environment(store, new.environment_hash or "")
         if before is None or after is None:
@@ -39,3 +48,12 @@ def environment_signal(store: Store, rule: Rule, now: float) -> list[Sample]:
         }
         samples.append(Sample({"pipeline": pipeline}, float(len(lines)), info=info))
     return samples
+
+
+def _last_good(store: Store, pipeline: str, new: RunState) -> RunState | None:
+    """The last succeeded run with a known environment that started before ``new``."""
+    started = new.started_at if new.started_at is not None else float("inf")
+    for run in good_runs(store, pipeline, limit=20):
+        if run.run_id != new.run_id and run.environment_hash and (run.started_at or 0.0) < started:
+            return run
+    return None

@@ -2,7 +2,8 @@
 
 - ``check_failed``: the latest check failed (a validation check failed, or the dataset
   drifted): value 1; a dataset whose latest check passed gives 0, so its alert resolves as
-  soon as a passing check arrives;
+  soon as a passing check arrives. ``failed`` says what failed: each failed validation check
+  with its columns, and the drifted columns;
 - ``drift``: the share of drifted columns in the latest check, or with ``column`` that
   column's drift (its effect size, else its test statistic;
   :func:`~mlvitals.server.quality.queries.drift_value`), against the rule's threshold.
@@ -11,6 +12,8 @@ A dataset is watched from its first check on; ``dataset`` limits a rule to one.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from mlvitals.alerts.rules import CheckSpec, DriftSpec, Rule
 from mlvitals.alerts.state import Sample
@@ -37,10 +40,38 @@ def check_signal(store: Store, rule: Rule, now: float) -> list[Sample]:
             "drifted_share": round(float(check["drifted_share"]), 4),
             "dataset_drift": check["dataset_drift"],
             "reference": check["reference"],
+            "failed": "nothing" if check["passed"] else _what_failed(store, check),
         }
         value = 0.0 if check["passed"] else 1.0
         samples.append(Sample({"dataset": check["dataset"]}, value, info=info))
     return samples
+
+
+def _what_failed(store: Store, check: dict[str, Any]) -> str:
+    """``"range (age), categories (plan); 2 of 3 columns drifted (age, income)"``."""
+    detail = check_summary(store, check["dataset"], check["id"]) or {"failures": [], "drift": []}
+    columns: dict[str, set[str]] = {}
+    for failure in detail["failures"]:
+        named = columns.setdefault(str(failure.get("check", "check")), set())
+        if failure.get("column"):
+            named.add(str(failure["column"]))
+    parts = []
+    if columns:
+        parts.append(
+            ", ".join(
+                f"{name} ({', '.join(sorted(cols))})" if cols else name
+                for name, cols in sorted(columns.items())
+            )
+        )
+    elif check["failure_count"]:  # the stored document left the failures out
+        parts.append(f"{check['failure_count']} validation check(s)")
+    if check["dataset_drift"]:
+        drifted = sorted(d["column"] for d in detail["drift"] if d["drifted"])
+        parts.append(
+            f"{check['columns_drifted']} of {check['columns_tested']} columns drifted"
+            f" ({_names(drifted)})"
+        )
+    return "; ".join(parts) or "the check did not pass"
 
 
 def drift_signal(store: Store, rule: Rule, now: float) -> list[Sample]:

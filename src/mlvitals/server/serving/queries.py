@@ -1,22 +1,23 @@
 """Time series and health of model services, from raw windows and rollups.
 
-A query picks the coarsest resolution that divides its step (raw windows, 1-minute or 1-hour
-rollups), reads rollups up to where the last rollup pass got and raw windows after that, and
-merges rows per step and group.
+A query covers exactly the windows that start in ``[start, end)``: it reads 1-hour and 1-minute
+rollups for the periods wholly inside the range (and inside one step) up to where the last
+rollup pass got, and raw windows for the partial periods at both ends and after the last pass
+(:func:`plan`); then it merges rows per step and group.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from mlvitals.errors import BadRequest
 from mlvitals.server.serving.aggregate import WindowAggregate
-from mlvitals.server.serving.rollup import RESOLUTIONS, rollup_state
+from mlvitals.server.serving.rollup import rollup_state
 from mlvitals.store import Store
 
 GROUPS = ("version", "operation", "instance")
@@ -60,32 +61,80 @@ def _filters(q: SeriesQuery) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def _resolution(step: float) -> int:
-    best = 0
-    for res in RESOLUTIONS:
-        if step >= res and math.isclose(step / res, round(step / res)):
-            best = res
-    return best
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A part ``[start, end)`` of a query's range and where it is read: raw windows
+    (``resolution`` 0) or the rollups of that resolution."""
+
+    resolution: int
+    start: float
+    end: float
 
 
-def fetch_rows(store: Store, q: SeriesQuery) -> list[dict[str, Any]]:
-    """Window-shaped rows covering ``[start, end)`` from the best source for the step."""
+def _steps_fall_on(q: SeriesQuery, res: int) -> bool:
+    """Whether every step boundary inside the range is a period boundary of ``res``, so that
+    no rollup period straddles two steps (a range of one step has no inner boundary)."""
+    if q.span <= q.step:
+        return True
+    whole = q.step >= res and math.isclose(q.step / res, round(q.step / res))
+    return whole and q.start % res == 0
+
+
+def plan(q: SeriesQuery, rolled_until: Mapping[int, float], *, by_step: bool = True) -> list[Part]:
+    """Split the range into parts that together cover exactly ``[q.start, q.end)``.
+
+    A rollup period is read only when it lies wholly inside the range and before where the
+    last rollup pass got (``rolled_until`` per resolution), and, ``by_step``, inside one step;
+    the coarsest rollups take the middle, finer ones the edges, and raw windows the partial
+    periods at both ends and everything after the last pass.
+
+    >>> q = SeriesQuery("svc", 7230.0, 14430.0, 7200.0)
+    >>> for part in plan(q, {60: 14400.0, 3600: 14400.0}):
+    ...     print(part)
+    Part(resolution=0, start=7230.0, end=7260.0)
+    Part(resolution=60, start=7260.0, end=10800.0)
+    Part(resolution=3600, start=10800.0, end=14400.0)
+    Part(resolution=0, start=14400.0, end=14430.0)
+    """
+    parts = [Part(0, q.start, q.end)]
+    for res in sorted(rolled_until, reverse=True):
+        if by_step and not _steps_fall_on(q, res):
+            continue
+        split: list[Part] = []
+        for part in parts:
+            lo = float(math.ceil(part.start / res) * res)
+            hi = float(math.floor(min(part.end, rolled_until[res]) / res) * res)
+            if part.resolution or hi <= lo:
+                split.append(part)
+                continue
+            if part.start < lo:
+                split.append(Part(0, part.start, lo))
+            split.append(Part(res, lo, hi))
+            if hi < part.end:
+                split.append(Part(0, hi, part.end))
+        parts = split
+    return parts
+
+
+def fetch_rows(store: Store, q: SeriesQuery, *, by_step: bool = True) -> list[dict[str, Any]]:
+    """Window-shaped rows of the windows starting in ``[start, end)``, from rollups where they
+    answer exactly (see :func:`plan`) and raw windows elsewhere; ``by_step=False`` when the
+    rows are only totalled, so rollup periods may straddle steps."""
     where, params = _filters(q)
-    res = _resolution(q.step)
-    state = rollup_state(store).get(res) if res else None
-    split = q.start if state is None else min(max(state.rolled_until, q.start), q.end)
+    rolled = {res: state.rolled_until for res, state in rollup_state(store).items()}
     rows: list[dict[str, Any]] = []
-    if state is not None and split > q.start:
-        rows += store.fetch(
-            f"SELECT * FROM serving_rollups WHERE resolution = ? AND {where}"
-            " AND start >= ? AND start < ?",
-            (res, *params, q.start, split),
-        )
-    if split < q.end:
-        rows += store.fetch(
-            f"SELECT * FROM serving_windows WHERE {where} AND start >= ? AND start < ?",
-            (*params, split, q.end),
-        )
+    for part in plan(q, rolled, by_step=by_step):
+        if part.resolution:
+            rows += store.fetch(
+                f"SELECT * FROM serving_rollups WHERE resolution = ? AND {where}"
+                " AND start >= ? AND start < ?",
+                (part.resolution, *params, part.start, part.end),
+            )
+        else:
+            rows += store.fetch(
+                f"SELECT * FROM serving_windows WHERE {where} AND start >= ? AND start < ?",
+                (*params, part.start, part.end),
+            )
     return rows
 
 
@@ -119,7 +168,7 @@ def serving_series(store: Store, q: SeriesQuery) -> list[dict[str, Any]]:
 def serving_total(store: Store, q: SeriesQuery) -> dict[str, Any]:
     """The whole range as one aggregate (e.g. p99 over the last hour across replicas)."""
     agg = WindowAggregate()
-    for row in fetch_rows(store, q):
+    for row in fetch_rows(store, q, by_step=False):
         agg.add_row(row)
     return agg.summary(q.span)
 

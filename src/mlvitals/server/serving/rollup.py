@@ -3,8 +3,10 @@
 A pass rolls every period from the last final one up to the current (incomplete) one and
 upserts it. Periods older than ``late_seconds`` are final and never rolled again, so a window
 that arrives more than ``late_seconds`` after its period is kept raw but missing from the
-rollups (the documented tolerance). Queries read rollups up to ``rolled_until`` and raw
-windows after it, so they always see every window that arrived.
+rollups (the documented tolerance). Queries read rollups of whole periods up to
+``rolled_until`` and raw windows for partial periods and after it
+(:func:`mlvitals.server.serving.queries.plan`); a window arriving for a period already rolled
+is counted from the next pass on.
 """
 
 from __future__ import annotations
