@@ -112,8 +112,11 @@ def test_restarts_and_upgrades_raise_no_alert(tmp_path: Path, server_factory: An
     for version in ("1.0", "1.0", "1.1"):  # a restart, then an upgrade: a new pid each time
         service = ModelService(server.url, version)
         service.serve(30)
-        seen = wait_for("the instance's first window", lambda: instances(server))
-        names.append(next(n for n in seen if n not in names))
+        new = wait_for(
+            "the new instance's first window",
+            lambda: [n for n in instances(server) if n not in names],
+        )
+        names.append(new[0])
         service.end(signal.SIGTERM)  # uvicorn shuts down: a clean stop
     listed = wait_for(
         "three stopped instances",

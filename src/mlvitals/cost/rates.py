@@ -106,3 +106,7 @@ class RateCard:
         starts = [p.effective_from for p in self.periods]
         i = bisect.bisect_right(starts, t) - 1
         return self.periods[max(i, 0)].rates
+
+    def change_points(self, start: float, end: float) -> list[float]:
+        """Times strictly inside ``(start, end)`` where the rates change."""
+        return [p.effective_from for p in self.periods[1:] if start < p.effective_from < end]

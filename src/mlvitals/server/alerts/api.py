@@ -82,6 +82,8 @@ class Alert(Answer):
     updated_at: Number | None
     silenced_by: list[str] = Field(description="ids of the silences that mute it")
     ack: Ack | None
+    link: str | None = Field(description="the dashboard page of what the alert is about")
+    alert_url: str = Field(description="the alert's own place on the Alerts page")
 
 
 class AlertList(Answer):
@@ -97,6 +99,7 @@ class Change(Answer):
     to: str
     time: Number
     value: Number | None
+    link: str | None = Field(description="the dashboard page of what the alert is about")
 
 
 class History(Answer):
