@@ -31,6 +31,7 @@ from mlvitals.server.database import open_database
 from mlvitals.server.deps import AppState
 from mlvitals.server.loops import start_loops
 from mlvitals.server.metrics import ServerMetrics
+from mlvitals.server.request_text import RefuseNul
 from mlvitals.server.serving.fleet import FleetCollector
 from mlvitals.server.serving.prober import load_probes
 from mlvitals.server.web import routes as web
@@ -93,6 +94,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.mlvitals = None
+    app.add_middleware(RefuseNul)
     if store is not None:
         # Usable without running the lifespan (e.g. a TestClient not used as a context).
         attach(app, store)

@@ -1,0 +1,118 @@
+"""What a record's values may be: text, numbers and names that both stores hold.
+
+The one rule, the same on SQLite and PostgreSQL:
+
+- text (values and object keys, at any depth) must not contain NUL (U+0000), which
+  PostgreSQL cannot store, nor a lone surrogate, which is not Unicode: the record is
+  rejected, naming the field;
+- integers fit in signed 64 bits and floats are finite;
+- names (service, instance, dataset, pipeline, ...) are trimmed, not blank, and hold no
+  control characters.
+
+>>> unstorable({"service": "iris", "params": {"note": "a\\x00b"}})
+('params.note', 'text contains a NUL character (U+0000), which neither store holds')
+>>> unstorable({"calls": 2**63})
+('calls', 'integer 9223372036854775808 is outside the signed 64-bit range both stores hold')
+>>> check_name("  fraud-model ")
+'fraud-model'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, Field
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+RECORD_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+"""Ingest models: no unknown fields, and no ``"inf"`` or ``"NaN"`` coerced into a float."""
+
+# What may be in a body that needs the full walk: an escaped NUL or surrogate, or a
+# number of 19 digits or more (2**63 has 19). Bodies without any skip it.
+_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\d{19}")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def may_be_unstorable(body: bytes) -> bool:
+    """False when no record of this JSON body can hold an unstorable value (a fast scan)."""
+    return _SUSPECT.search(body) is not None
+
+
+def text_problem(text: str) -> str | None:
+    """Why the stores cannot hold ``text``, or None."""
+    if "\x00" in text:
+        return "text contains a NUL character (U+0000), which neither store holds"
+    if not text.isascii():
+        found = _SURROGATE.search(text)
+        if found is not None:
+            return f"text contains a lone surrogate (U+{ord(found.group()):04X}), not Unicode"
+    return None
+
+
+def shown(key: str) -> str:
+    """A key as an error names it: control characters and surrogates escaped."""
+    return key.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The first place in a parsed JSON value the stores cannot hold: (field path, reason)."""
+    kind = type(value)
+    if kind is str:
+        problem = text_problem(value)
+        return None if problem is None else (path, problem)
+    if kind is int:
+        if INT64_MIN <= value <= INT64_MAX:
+            return None
+        return (path, f"integer {value} is outside the signed 64-bit range both stores hold")
+    if kind is float:
+        return None if math.isfinite(value) else (path, f"number {value} is not finite")
+    if kind is dict:
+        for key, item in value.items():
+            where = f"{path}.{shown(key)}" if path else shown(key)
+            problem = text_problem(key)
+            if problem is not None:
+                return (where, problem)
+            found = unstorable(item, where)
+            if found is not None:
+                return found
+    elif kind is list:
+        for i, item in enumerate(value):
+            found = unstorable(item, f"{path}.{i}" if path else str(i))
+            if found is not None:
+                return found
+    return None
+
+
+def check_name(value: str, *, empty: bool = False) -> str:
+    """``value`` trimmed; ValueError when it is blank (unless ``empty``) or holds a control
+    character."""
+    name = value.strip()
+    if not name and not empty:
+        raise ValueError("is blank: a name needs at least one visible character")
+    control = _CONTROL.search(name)
+    if control is not None:
+        raise ValueError(
+            f"contains the control character U+{ord(control.group()):04X}: "
+            "a name is one line of printable text"
+        )
+    return name
+
+
+def is_plain_name(value: str) -> bool:
+    """True when :func:`check_name` returns ``value`` unchanged (a fast, stricter test)."""
+    return value.isprintable() and (not value or (value[0] != " " and value[-1] != " "))
+
+
+def _optional_name(value: str) -> str:
+    return check_name(value, empty=True)
+
+
+Name = Annotated[str, Field(max_length=200), AfterValidator(check_name)]
+"""A required name: trimmed, not blank, no control characters, at most 200 characters."""
+OptionalName = Annotated[str, Field(max_length=200), AfterValidator(_optional_name)]
+"""A name that may be empty (e.g. a version)."""
