@@ -81,7 +81,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "db",
         "mlvitals.db",
-        "Database: a SQLite file path (created if missing) or a postgresql:// URL.",
+        "Database: a SQLite file path (created if missing) or a postgresql:// URL. Logs, "
+        "errors and pages show it with any password as ***.",
     ),
     Setting("host", "127.0.0.1", "Address the server binds to."),
     Setting("port", 8765, "Port the server listens on.", _parse_port),
