@@ -215,3 +215,34 @@ def test_pages_survive_any_time_already_stored(store: Store) -> None:
     for path in ("/", "/services", "/services/far", "/api/v1/services", "/metrics"):
         r = client.get(path)
         assert r.status_code == 200, (path, r.status_code)
+
+
+SILENCE = {"matchers": ["service=fraud"], "duration": "1h"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/api/v1/silences", {**SILENCE, "comment": "deploy\x00"}, "comment"),
+        ("POST", "/api/v1/silences", {**SILENCE, "created_by": "ops-\ud800"}, "created_by"),
+        (
+            "PUT",
+            "/api/v1/cost/budgets/team",
+            {"limit": 5, "scope": "service", "subject": "fraud\x00"},
+            "subject",
+        ),
+    ],
+)
+def test_other_json_bodies_refuse_what_the_stores_cannot_hold(
+    client: TestClient, store: Store, method: str, path: str, body: dict[str, Any], field: str
+) -> None:
+    # Written by the standard library, which escapes a lone surrogate (httpx cannot send it).
+    r = client.request(
+        method, path, content=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["detail"]
+    assert error["loc"] == ["body", field]
+    assert any(word in error["msg"] for word in ("NUL", "surrogate", "unicode"))
+    fixed = {**body, field: "fraud"}
+    assert client.request(method, path, json=fixed).status_code < 300

@@ -23,7 +23,7 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -86,6 +86,22 @@ def unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
             if found is not None:
                 return found
     return None
+
+
+class StorableBody(BaseModel):
+    """A JSON request body (a silence, a budget, ...) held to the same rule as records: a
+    value the stores cannot hold is a 400 naming its field, never a store error."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        found = unstorable(value)
+        if found is not None:
+            where, problem = found
+            raise ValueError(f"{problem} (at {where})" if where else problem)
+        return value
 
 
 def check_name(value: str, *, empty: bool = False) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from mlvitals.durations import parse_duration
 from mlvitals.errors import BadRequest, NotFound
@@ -26,13 +26,14 @@ from mlvitals.server.alerts.silencing import (
     parse_matchers,
 )
 from mlvitals.server.deps import require, state
+from mlvitals.server.record_values import StorableBody
 
 router: APIRouter = APIRouter(prefix="/api/v1", tags=["alerts"])
 READ = [Depends(require("read"))]
 ADMIN = [Depends(require("admin"))]
 
 
-class SilenceIn(BaseModel):
+class SilenceIn(StorableBody):
     model_config = ConfigDict(extra="forbid")
 
     matchers: list[str] = Field(
@@ -45,7 +46,7 @@ class SilenceIn(BaseModel):
     created_by: str = Field("", max_length=200)
 
 
-class AckIn(BaseModel):
+class AckIn(StorableBody):
     model_config = ConfigDict(extra="forbid")
 
     comment: str = Field("", max_length=2000)
