@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from mlvitals.durations import format_duration
 from mlvitals.errors import BadRequest
 from mlvitals.server import areas  # a module: the pipelines area imports this one
-from mlvitals.server.record_values import unstorable
+from mlvitals.server.record_values import row_problem, unstorable
 from mlvitals.server.web.formatting import to_datetime
 from mlvitals.settings import Settings
 from mlvitals.store import Batch
@@ -153,6 +153,15 @@ def validate_envelope(
             row = spec.to_row(model)
             if spec.extra_rows is not None:
                 extra_rows = spec.extra_rows(model)
+            # What a model let through from free-form JSON (a profile's row count) is
+            # checked where it meets a column; a fast path bounds its values itself.
+            bad = next(
+                filter(None, map(row_problem, [row, *(r for t in extra_rows.values() for r in t)])),
+                None,
+            )
+            if bad is not None:
+                errors.append(RecordError(index, spec.name, *bad))
+                continue
         late = _time_error(index, spec.name, row, spec.times, bounds, received_at)
         if late is not None:
             errors.append(late)

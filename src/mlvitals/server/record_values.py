@@ -31,16 +31,17 @@ INT64_MAX = 2**63 - 1
 RECORD_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 """Ingest models: no unknown fields, and no ``"inf"`` or ``"NaN"`` coerced into a float."""
 
-# What may be in a body that needs the full walk: an escaped NUL or surrogate, or a
-# number of 19 digits or more (2**63 has 19). Bodies without any skip it.
-_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\d{19}")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def may_be_unstorable(body: bytes) -> bool:
-    """False when no record of this JSON body can hold an unstorable value (a fast scan)."""
-    return _SUSPECT.search(body) is not None
+    """False when no text of this JSON body can hold NUL or a surrogate: neither can be
+    written in JSON but as an escape (``\\u0000``, ``\\ud800``), and looking for those is
+    a fast byte search. Integers need no walk: orjson reads none past 64 bits unsigned,
+    models bound their fields and :func:`row_problem` checks what reaches a column.
+    """
+    return b"\\u0000" in body or b"\\ud" in body or b"\\uD" in body
 
 
 def text_problem(text: str) -> str | None:
@@ -59,31 +60,39 @@ def shown(key: str) -> str:
     return key.encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
-def unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
+def unstorable(value: Any) -> tuple[str, str] | None:
     """The first place in a parsed JSON value the stores cannot hold: (field path, reason)."""
+    found = _problem(value)
+    if found is None:
+        return None
+    reason, path = found
+    return ".".join(shown(p) if isinstance(p, str) else str(p) for p in reversed(path)), reason
+
+
+def _problem(value: Any) -> tuple[str, list[str | int]] | None:
+    """(reason, path from the bad value up), built only on the way out of a failure."""
     kind = type(value)
     if kind is str:
         problem = text_problem(value)
-        return None if problem is None else (path, problem)
+        return None if problem is None else (problem, [])
     if kind is int:
         if INT64_MIN <= value <= INT64_MAX:
             return None
-        return (path, f"integer {value} is outside the signed 64-bit range both stores hold")
+        return (f"integer {value} is outside the signed 64-bit range both stores hold", [])
     if kind is float:
-        return None if math.isfinite(value) else (path, f"number {value} is not finite")
+        return None if math.isfinite(value) else (f"number {value} is not finite", [])
     if kind is dict:
         for key, item in value.items():
-            where = f"{path}.{shown(key)}" if path else shown(key)
             problem = text_problem(key)
-            if problem is not None:
-                return (where, problem)
-            found = unstorable(item, where)
+            found = (problem, []) if problem is not None else _problem(item)
             if found is not None:
+                found[1].append(key)
                 return found
     elif kind is list:
         for i, item in enumerate(value):
-            found = unstorable(item, f"{path}.{i}" if path else str(i))
+            found = _problem(item)
             if found is not None:
+                found[1].append(i)
                 return found
     return None
 
@@ -102,6 +111,17 @@ class StorableBody(BaseModel):
             where, problem = found
             raise ValueError(f"{problem} (at {where})" if where else problem)
         return value
+
+
+def row_problem(row: dict[str, Any]) -> tuple[str, str] | None:
+    """The first column of a table row the stores cannot hold: (column, reason)."""
+    for column, value in row.items():
+        kind = type(value)
+        if kind is int and not INT64_MIN <= value <= INT64_MAX:
+            return column, f"integer {value} is outside the signed 64-bit range both stores hold"
+        if kind is float and not math.isfinite(value):
+            return column, f"number {value} is not finite"
+    return None
 
 
 def check_name(value: str, *, empty: bool = False) -> str:
