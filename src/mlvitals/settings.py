@@ -87,7 +87,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "db",
         "mlvitals.db",
-        "Database: a SQLite file path (created if missing) or a postgresql:// URL.",
+        "Database: a SQLite file path (created if missing) or a postgresql:// URL. Logs, "
+        "errors and pages show it with any password as ***.",
     ),
     Setting("host", "127.0.0.1", "Address the server binds to."),
     Setting("port", 8765, "Port the server listens on.", _parse_port),
@@ -114,6 +115,19 @@ SETTINGS: tuple[Setting, ...] = (
         16 * 1024 * 1024,
         "Largest accepted request body in bytes, before and after gzip decoding.",
         _parse_positive_int,
+    ),
+    Setting(
+        "max_record_age",
+        3650 * 86400.0,
+        "How far before the server's clock a record's time may be (a duration; the default "
+        "is 3650d, about ten years); older records are rejected naming the field.",
+        _parse_positive_duration,
+    ),
+    Setting(
+        "max_record_ahead",
+        86400.0,
+        "How far after the server's clock a record's time may be (a duration, default 1d).",
+        _parse_positive_duration,
     ),
     Setting("pg_pool_size", 8, "Connections in the PostgreSQL pool.", _parse_positive_int),
     Setting(
@@ -248,6 +262,8 @@ class Settings:
     tokens_file: str = ""
     insecure: bool = False
     max_body_bytes: int = 16 * 1024 * 1024
+    max_record_age: float = 3650 * 86400.0
+    max_record_ahead: float = 86400.0
     pg_pool_size: int = 8
     shutdown_timeout: float = 30.0
     log_level: str = "info"

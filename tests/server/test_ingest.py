@@ -46,8 +46,8 @@ def test_mixed_batch_keeps_valid_records_and_names_the_bad_ones(
     client: TestClient, store: Store
 ) -> None:
     good = samples(3)
-    bad_value = {**instance_sample(t=2e9 + 5), "rss_bytes": -1}
-    missing = {k: v for k, v in instance_sample(t=2e9 + 6).items() if k != "instance"}
+    bad_value = {**instance_sample(t=1.75e9 + 5), "rss_bytes": -1}
+    missing = {k: v for k, v in instance_sample(t=1.75e9 + 6).items() if k != "instance"}
     records = [good[0], bad_value, good[1], {"kind": "telemetry"}, missing, "x", good[2]]
     r = client.post("/api/v1/ingest", json=batch(records))
     assert r.status_code == 200
@@ -72,7 +72,7 @@ def test_resent_records_in_a_new_batch_are_not_double_counted(
 ) -> None:
     records = samples(10)
     client.post("/api/v1/ingest", json=batch(records))
-    r = client.post("/api/v1/ingest", json=batch(records + samples(5, start=2e9))).json()
+    r = client.post("/api/v1/ingest", json=batch(records + samples(5, start=1.75e9))).json()
     assert (r["accepted"], r["stored"], r["already_stored"]) == (15, 5, 10)
     assert stored(store) == 15
 

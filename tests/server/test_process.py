@@ -19,6 +19,9 @@ from mlvitals.server.database import open_database
 from tests.conftest import ServerProcess, free_port
 from tests.records import batch, samples
 
+# Within the accepted time range and the raw retention, so every record stays stored.
+RECENT = time.time() - 6 * 3600
+
 
 def count(db: str) -> int:
     store = open_database(db)
@@ -36,7 +39,7 @@ def test_kill_9_right_after_ack_loses_nothing(
     acked = 0
     with httpx.Client(base_url=server.url) as client:
         for i in range(20):
-            r = client.post("/api/v1/ingest", json=batch(samples(250, start=1e9 + i * 1000)))
+            r = client.post("/api/v1/ingest", json=batch(samples(250, start=RECENT + i * 1000)))
             assert r.status_code == 200
             acked += r.json()["stored"]
     server.proc.send_signal(signal.SIGKILL)  # no shutdown hook runs
@@ -56,7 +59,7 @@ def test_sigterm_finishes_in_flight_batches(
     started = threading.Barrier(7)
 
     def send(i: int) -> None:
-        raw = orjson.dumps(batch(samples(2000, start=1e9 + i * 10_000)))
+        raw = orjson.dumps(batch(samples(2000, start=RECENT + i * 10_000)))
 
         def slow_body() -> Iterator[bytes]:
             yield raw[:1000]
@@ -86,7 +89,7 @@ def test_two_servers_on_one_postgres_lose_and_double_nothing(
     pg_url: str, server_factory: type[ServerProcess]
 ) -> None:
     a, b = server_factory(pg_url), server_factory(pg_url)
-    bodies = [batch(samples(300, start=1e9 + i * 200)) for i in range(30)]  # rows overlap
+    bodies = [batch(samples(300, start=RECENT + i * 200)) for i in range(30)]  # rows overlap
     errors: list[str] = []
 
     def send(url: str, chunk: list[dict[str, object]]) -> None:
@@ -141,7 +144,7 @@ def test_two_workers_share_one_sqlite_file(
 ) -> None:
     db = str(tmp_path / "workers.db")
     server = server_factory(db, "--workers", "2")
-    bodies = [batch(samples(200, start=1e9 + i * 200)) for i in range(24)]
+    bodies = [batch(samples(200, start=RECENT + i * 200)) for i in range(24)]
     stored: list[int] = []
 
     def send(chunk: list[dict[str, object]]) -> None:

@@ -9,13 +9,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
@@ -31,6 +34,7 @@ from mlvitals.server.database import open_database
 from mlvitals.server.deps import AppState
 from mlvitals.server.loops import start_loops
 from mlvitals.server.metrics import ServerMetrics
+from mlvitals.server.request_text import RefuseNul
 from mlvitals.server.serving.prober import load_probes
 from mlvitals.server.web import routes as web
 from mlvitals.settings import Settings
@@ -97,6 +101,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.mlvitals = None
+    app.add_middleware(RefuseNul)
     if store is not None:
         # Usable without running the lifespan (e.g. a TestClient not used as a context).
         attach(app, store)
@@ -104,6 +109,13 @@ def create_app(
     @app.exception_handler(HTTPError)
     async def http_error(request: Request, exc: HTTPError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own answer, ASCII-escaped: an input holding a lone surrogate cannot be
+        # encoded as UTF-8, and must not turn a 422 into a 500.
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:

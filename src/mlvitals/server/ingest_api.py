@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +15,8 @@ from mlvitals.errors import BadRequest, StoreError
 from mlvitals.server.areas import RECORD_KINDS
 from mlvitals.server.body import parse_json, read_body
 from mlvitals.server.deps import require, state
-from mlvitals.server.ingest import validate_envelope
+from mlvitals.server.ingest import TimeBounds, validate_envelope
+from mlvitals.server.record_values import may_be_unstorable
 from mlvitals.server.web.answers import Answer, errors, json_answer
 
 router: APIRouter = APIRouter()
@@ -81,7 +83,15 @@ async def ingest(request: Request) -> Response:
     try:
         body = await read_body(request, app.settings.max_body_bytes)
         payload = parse_json(body)
-        validated = await run_in_threadpool(validate_envelope, payload, app.clock())
+        validated = await run_in_threadpool(
+            partial(
+                validate_envelope,
+                times=TimeBounds.of(app.settings),
+                check_values=may_be_unstorable(body),
+            ),
+            payload,
+            app.clock(),
+        )
     except BadRequest:
         app.metrics.batches.labels("invalid").inc()
         raise

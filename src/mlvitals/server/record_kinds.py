@@ -22,6 +22,9 @@ class RecordKind:
 
     ``fast_row``, when set, maps a plainly well-formed record straight to its row without
     the model, and returns None for anything else (see :mod:`.fast`).
+
+    ``times`` names the row's columns (the same names as the record's fields) that hold Unix
+    times: the envelope refuses a record whose times are far from the server's clock.
     """
 
     name: str
@@ -30,3 +33,4 @@ class RecordKind:
     to_row: Callable[[Any], dict[str, Any]]
     extra_rows: Callable[[Any], Mapping[str, list[dict[str, Any]]]] | None = None
     fast_row: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
+    times: tuple[str, ...] = ()

@@ -15,6 +15,7 @@ from mlvitals.server.app import create_app
 from mlvitals.server.auth import token_table
 from mlvitals.server.database import open_database
 from mlvitals.settings import Settings, load_settings, to_environ
+from mlvitals.store.urls import redact
 
 
 def is_loopback(host: str) -> bool:
@@ -84,7 +85,7 @@ def app_from_environment() -> FastAPI:
 def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
     """Serve until SIGINT/SIGTERM, in one process or ``settings.workers`` processes;
     ``announce`` gets one line once the checks passed."""
-    line = f"mlvitals serving http://{settings.host}:{settings.port}/ (db: {settings.db})"
+    line = f"mlvitals serving http://{settings.host}:{settings.port}/ (db: {redact(settings.db)})"
     if settings.workers <= 1:
         server = build_server(settings)
         announce(line)

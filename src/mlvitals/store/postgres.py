@@ -25,6 +25,7 @@ from mlvitals.store.base import (
     row_values,
 )
 from mlvitals.store.migrations import MIGRATIONS_TABLE, Migration, pending
+from mlvitals.store.urls import redact, scrub
 
 # Any constant works; it only has to be the same for every mlvitals process.
 _MIGRATION_LOCK = 0x6D6C7669
@@ -47,14 +48,18 @@ class PostgresStore:
             psycopg.connect(url, connect_timeout=5).close()
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {reason}") from None
+            raise StoreError(
+                scrub(f"cannot connect to PostgreSQL at {redact(url)}: {reason}", url)
+            ) from None
         try:
             self._pool = ConnectionPool(
                 url, min_size=1, max_size=pool_size, open=False, kwargs={"autocommit": False}
             )
             self._pool.open(wait=True, timeout=10.0)
         except Exception as exc:
-            raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
+            raise StoreError(
+                scrub(f"cannot connect to PostgreSQL at {redact(url)}: {exc}", url)
+            ) from exc
 
     def migrate(self, migrations: Iterable[Migration] = ()) -> list[int]:
         try:
@@ -79,7 +84,7 @@ class PostgresStore:
                     done.append(m.version)
                 return done
         except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL migration failed: {exc}") from exc
+            raise StoreError(scrub(f"PostgreSQL migration failed: {exc}", self.url)) from exc
 
     def schema_version(self) -> int:
         rows = self.fetch("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
@@ -104,21 +109,21 @@ class PostgresStore:
                 )
                 return BatchResult(batch.batch_id, False, inserted, accepted - inserted)
         except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL write failed: {exc}") from exc
+            raise StoreError(scrub(f"PostgreSQL write failed: {exc}", self.url)) from exc
 
     def insert(self, table: str, rows: Sequence[Row]) -> int:
         try:
             with self._pool.connection() as conn, conn.transaction():
                 return _insert(conn, table, rows)
         except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL write failed: {exc}") from exc
+            raise StoreError(scrub(f"PostgreSQL write failed: {exc}", self.url)) from exc
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             with self._pool.connection() as conn, conn.transaction():
                 return conn.execute(_pg(sql), tuple(params)).rowcount
         except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL write failed: {exc}") from exc
+            raise StoreError(scrub(f"PostgreSQL write failed: {exc}", self.url)) from exc
 
     def execute_many(self, sql: str, params: Sequence[Sequence[Any]]) -> int:
         if not params:
@@ -128,7 +133,7 @@ class PostgresStore:
                 cur.executemany(_pg(sql), [tuple(p) for p in params])
                 return max(cur.rowcount, 0)
         except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL write failed: {exc}") from exc
+            raise StoreError(scrub(f"PostgreSQL write failed: {exc}", self.url)) from exc
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
@@ -139,7 +144,7 @@ class PostgresStore:
                 conn.rollback()
                 return rows
         except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL query failed: {exc}") from exc
+            raise StoreError(scrub(f"PostgreSQL query failed: {exc}", self.url)) from exc
 
     def close(self) -> None:
         self._pool.close()
@@ -153,12 +158,3 @@ def _insert(conn: psycopg.Connection[Any], table: str, rows: Sequence[Row]) -> i
     with conn.cursor() as cur:
         cur.executemany(sql, list(map(row_values(columns), rows)))
         return max(cur.rowcount, 0)
-
-
-def _redact(url: str) -> str:
-    """Hide a password in a URL for error messages."""
-    if "@" in url and ":" in url.split("://", 1)[-1].split("@", 1)[0]:
-        scheme, rest = url.split("://", 1)
-        user = rest.split("@", 1)[0].split(":", 1)[0]
-        return f"{scheme}://{user}:***@{rest.split('@', 1)[1]}"
-    return url

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from mlvitals.durations import parse_duration
 from mlvitals.errors import BadRequest, NotFound
@@ -26,6 +26,7 @@ from mlvitals.server.alerts.silencing import (
     parse_matchers,
 )
 from mlvitals.server.deps import require, state
+from mlvitals.server.record_values import StorableBody
 from mlvitals.server.web.answers import Answer, Number, errors
 
 router: APIRouter = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -33,7 +34,7 @@ READ = [Depends(require("read"))]
 ADMIN = [Depends(require("admin"))]
 
 
-class SilenceIn(BaseModel):
+class SilenceIn(StorableBody):
     model_config = ConfigDict(extra="forbid")
 
     matchers: list[str] = Field(
@@ -46,7 +47,7 @@ class SilenceIn(BaseModel):
     created_by: str = Field("", max_length=200)
 
 
-class AckIn(BaseModel):
+class AckIn(StorableBody):
     model_config = ConfigDict(extra="forbid")
 
     comment: str = Field("", max_length=2000)

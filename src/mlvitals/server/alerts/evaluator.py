@@ -111,6 +111,12 @@ class Evaluator:
         if not self._hold(now):
             report.skipped = True
             return report
+        # Renewed all along: a slow rule or receiver must not let another process take over
+        # and send what this one is sending.
+        with lease.Renewal(lambda: self._hold(now), self.lease_ttl):
+            return self._cycle(now, report, live=live)
+
+    def _cycle(self, now: float, report: CycleReport, *, live: bool) -> CycleReport:
         ruleset = self.rules
         previous = load_states(self.store)
         current, health = self._evaluate(ruleset, previous, now, report, live=live)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from mlvitals.cost.budgets import Budget as BudgetConfig
 from mlvitals.cost.budgets import load_budgets, parse_budget
@@ -33,6 +33,7 @@ from mlvitals.server.cost.queries import (
     save_budget,
 )
 from mlvitals.server.deps import AppState, require, state
+from mlvitals.server.record_values import StorableBody
 from mlvitals.server.web.answers import Answer, Number, errors
 
 router: APIRouter = APIRouter(prefix="/api/v1/cost", tags=["cost"])
@@ -45,7 +46,7 @@ SERVICE = Query(None, description="only this model service")
 PIPELINE = Query(None, description="only this pipeline's runs and datasets")
 
 
-class BudgetIn(BaseModel):
+class BudgetIn(StorableBody):
     model_config = ConfigDict(extra="forbid")
 
     limit: float = Field(gt=0, description="spending limit per period, in the rate card currency")

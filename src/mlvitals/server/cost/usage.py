@@ -92,6 +92,9 @@ GROUP BY service, version, instance, gpus, FLOOR(hour / 86400)""".replace(
     "{sums}", ", ".join(f"SUM({c}) AS {c}" for c in _INSTANCE_COLUMNS)
 )
 
+BACKFILL = 400 * DAY
+"""How far back the first rollup pass reaches."""
+
 
 def _upsert(table: str, key: Sequence[str], values: Sequence[str]) -> str:
     cols = [*key, *values]
@@ -145,9 +148,13 @@ def roll_up_cost(
     state = rollup_state(store)
     current = hour_floor(now)
     if state is None:
+        # Older rows (beyond every default retention, or stored with a wild time) are left
+        # out rather than walked to day by day.
+        since = now - BACKFILL
         first = store.fetch(
-            "SELECT MIN(start) AS m FROM serving_windows"
-            " UNION ALL SELECT MIN(time) AS m FROM instance_samples"
+            "SELECT MIN(start) AS m FROM serving_windows WHERE start >= ?"
+            " UNION ALL SELECT MIN(time) AS m FROM instance_samples WHERE time >= ?",
+            (since, since),
         )
         starts = [float(r["m"]) for r in first if r["m"] is not None]
         if not starts:

@@ -14,10 +14,10 @@ builders to word anomalies the way a person on call reads them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from mlvitals.server.web import units
+from mlvitals.server.web.formatting import out_of_range, to_datetime
 
 STATE_LABELS = {
     "succeeded": "Succeeded",
@@ -70,12 +70,14 @@ def stamp(when: float | None) -> str:
     """A Unix time as ``YYYY-MM-DD HH:MM:SS`` in UTC (tables say "UTC" in their header)."""
     if when is None:
         return "—"
-    return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    moment = to_datetime(when)
+    return out_of_range(when) if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def clock(when: float) -> str:
     """A Unix time as ``HH:MM UTC``, for reasons that name a scheduled time."""
-    return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    moment = to_datetime(when)
+    return out_of_range(when) if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def until(then: float | None, now: float) -> str:

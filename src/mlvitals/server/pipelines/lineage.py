@@ -8,6 +8,7 @@ ignored.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +19,7 @@ from mlvitals.errors import BadRequest, StoreError
 from mlvitals.pipelines.lineage import LineageError, event_key, map_run_event
 from mlvitals.server.body import parse_json, read_body
 from mlvitals.server.deps import require, state
-from mlvitals.server.ingest import validate_envelope
+from mlvitals.server.ingest import TimeBounds, validate_envelope
 from mlvitals.server.web.answers import Answer, errors
 
 router: APIRouter = APIRouter()
@@ -82,7 +83,9 @@ async def lineage(request: Request) -> Any:
         app.metrics.batches.labels("invalid").inc()
         raise BadRequest(f"invalid OpenLineage event: {exc}") from None
     envelope = {"batch_id": event_key(event), "records": records}
-    validated = await run_in_threadpool(validate_envelope, envelope, app.clock())
+    validated = await run_in_threadpool(
+        partial(validate_envelope, times=TimeBounds.of(app.settings)), envelope, app.clock()
+    )
     if validated.errors:
         app.metrics.batches.labels("invalid").inc()
         e = validated.errors[0]

@@ -7,16 +7,17 @@ Runs and steps are stored as append-only events (see :mod:`mlvitals.pipelines.wi
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from mlvitals.errors import ConfigError
 from mlvitals.server.record_kinds import RecordKind
+from mlvitals.server.record_values import INT64_MAX, RECORD_CONFIG, Name, check_name
 
 Event = Literal["start", "running", "complete", "fail", "abort", "other", "seen"]
-Id = Field(min_length=1, max_length=200)
-LongName = Field(min_length=1, max_length=500)
+Id = Name
+LongName = Annotated[str, Field(max_length=500), AfterValidator(check_name)]
 
 
 def _json(value: Any) -> str | None:
@@ -24,7 +25,7 @@ def _json(value: Any) -> str | None:
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = RECORD_CONFIG
 
 
 class ErrorInfo(_Record):
@@ -35,7 +36,7 @@ class ErrorInfo(_Record):
 
 class Resources(_Record):
     cpu_seconds: float | None = Field(default=None, ge=0)
-    peak_rss_bytes: int | None = Field(default=None, ge=0)
+    peak_rss_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
     gpu_seconds: float | None = Field(default=None, ge=0)
     wall_seconds: float | None = Field(default=None, ge=0)
 
@@ -60,10 +61,10 @@ def _resource_cols(res: Resources | None) -> dict[str, Any]:
 
 class RunRecord(_Record):
     kind: Literal["run"]
-    run_id: str = Id
+    run_id: Id
     event: Event
     time: float = Field(ge=0, description="event time, Unix seconds")
-    pipeline: str = LongName
+    pipeline: LongName
     namespace: str = Field(default="", max_length=500)
     run_kind: str | None = Field(default=None, max_length=50, description="data, training, ...")
     trigger: str | None = Field(default=None, max_length=100)
@@ -77,7 +78,7 @@ class RunRecord(_Record):
     service: str | None = Field(default=None, max_length=200)
     serving_version: str | None = Field(default=None, max_length=200)
     host: str | None = Field(default=None, max_length=255)
-    pid: int | None = Field(default=None, ge=0)
+    pid: int | None = Field(default=None, ge=0, le=INT64_MAX)
     source: str = Field(default="sdk", max_length=50)
     facets: dict[str, Any] | None = None
 
@@ -109,16 +110,16 @@ def _run_row(r: RunRecord) -> dict[str, Any]:
 
 class StepRecord(_Record):
     kind: Literal["step"]
-    run_id: str = Id
-    step_id: str = Id
+    run_id: Id
+    step_id: Id
     event: Event
     time: float = Field(ge=0)
-    name: str = LongName
+    name: LongName
     parent_step_id: str | None = Field(default=None, max_length=200)
     error: ErrorInfo | None = None
     resources: Resources | None = None
     host: str | None = Field(default=None, max_length=255)
-    pid: int | None = Field(default=None, ge=0)
+    pid: int | None = Field(default=None, ge=0, le=INT64_MAX)
     source: str = Field(default="sdk", max_length=50)
     facets: dict[str, Any] | None = None
 
@@ -147,14 +148,14 @@ class SchemaField(_Record):
 
 class FileEntry(_Record):
     path: str = Field(max_length=4096)
-    bytes: int = Field(ge=0)
+    bytes: int = Field(ge=0, le=INT64_MAX)
     type: str = Field(max_length=50)
-    rows: int | None = Field(default=None, ge=0)
+    rows: int | None = Field(default=None, ge=0, le=INT64_MAX)
 
 
 class DatasetRecord(_Record):
     kind: Literal["dataset"]
-    run_id: str = Id
+    run_id: Id
     step_id: str = Field(default="", max_length=200, description="empty: the run as a whole")
     direction: Literal["input", "output"]
     event: Event
@@ -162,10 +163,10 @@ class DatasetRecord(_Record):
     namespace: str = Field(default="", max_length=500)
     name: str = Field(min_length=1, max_length=4096)
     format: str | None = Field(default=None, max_length=50)
-    file_count: int | None = Field(default=None, ge=0)
+    file_count: int | None = Field(default=None, ge=0, le=INT64_MAX)
     file_types: dict[str, int] | None = None
-    bytes: int | None = Field(default=None, ge=0)
-    rows: int | None = Field(default=None, ge=0)
+    bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    rows: int | None = Field(default=None, ge=0, le=INT64_MAX)
     schema_: list[SchemaField] | None = Field(default=None, alias="schema", max_length=10_000)
     files: list[FileEntry] | None = Field(default=None, max_length=1000)
     files_truncated: bool = False
@@ -218,7 +219,7 @@ def _environment_row(r: EnvironmentRecord) -> dict[str, Any]:
 
 class PipelineRecord(_Record):
     kind: Literal["pipeline"]
-    pipeline: str = LongName
+    pipeline: LongName
     time: float = Field(ge=0, description="when this configuration was declared")
     schedule: str | None = Field(default=None, max_length=200, description="cron expression")
     timezone: str = Field(default="UTC", max_length=100)
@@ -251,9 +252,15 @@ def _pipeline_row(r: PipelineRecord) -> dict[str, Any]:
 
 
 KINDS: tuple[RecordKind, ...] = (
-    RecordKind("run", RunRecord, "run_events", _run_row),
-    RecordKind("step", StepRecord, "step_events", _step_row),
-    RecordKind("dataset", DatasetRecord, "dataset_refs", _dataset_row),
-    RecordKind("environment", EnvironmentRecord, "environments", _environment_row),
-    RecordKind("pipeline", PipelineRecord, "pipeline_configs", _pipeline_row),
+    RecordKind("run", RunRecord, "run_events", _run_row, times=("time", "scheduled_at")),
+    RecordKind("step", StepRecord, "step_events", _step_row, times=("time",)),
+    RecordKind("dataset", DatasetRecord, "dataset_refs", _dataset_row, times=("time",)),
+    RecordKind(
+        "environment",
+        EnvironmentRecord,
+        "environments",
+        _environment_row,
+        times=("captured_at",),
+    ),
+    RecordKind("pipeline", PipelineRecord, "pipeline_configs", _pipeline_row, times=("time",)),
 )

@@ -13,10 +13,11 @@ Natural keys are (dataset, time, id): re-sending a record never double-counts.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,6 +30,7 @@ from pydantic import (
 from mlvitals.errors import InputError
 from mlvitals.sdk.quality import MAX_DATASET_NAME, MAX_RECORD_BYTES
 from mlvitals.server.record_kinds import RecordKind
+from mlvitals.server.record_values import INT64_MAX, RECORD_CONFIG, check_name
 
 MAX_COLUMNS = 20_000
 MAX_FAILURES = 10_000
@@ -37,7 +39,7 @@ _SAMPLE_TEXT = 200
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = RECORD_CONFIG
 
 
 class _Doc(BaseModel):
@@ -80,11 +82,13 @@ def _json(value: Any) -> str:
 
 class Ids(_Record):
     id: str = Field(min_length=1, max_length=200, description="unique per record (a UUID)")
-    dataset: str = Field(min_length=1, max_length=MAX_DATASET_NAME)
+    dataset: Annotated[str, Field(max_length=MAX_DATASET_NAME), AfterValidator(check_name)]
     time: float = Field(ge=0, description="when the data was profiled or checked, Unix seconds")
     run_id: str | None = Field(default=None, max_length=200, description="the pipeline run")
     step_id: str | None = Field(default=None, max_length=200, description="the run's step")
-    bytes: int | None = Field(default=None, ge=0, description="size of the data (disk or memory)")
+    bytes: int | None = Field(
+        default=None, ge=0, le=INT64_MAX, description="size of the data (disk or memory)"
+    )
     trimmed: list[Literal["correlation", "sketches"]] = Field(
         default_factory=list, max_length=2, description="what was left out to fit the limit"
     )
@@ -127,7 +131,7 @@ def _profile_row(r: ProfileRecord) -> dict[str, Any]:
 
 
 class SampleDoc(_Doc):
-    row: int = Field(ge=0)
+    row: int = Field(ge=0, le=INT64_MAX)
     value: Any = None
 
 
@@ -137,7 +141,7 @@ class FailureDoc(_Doc):
     message: str = Field(max_length=10_000)
     observed: float | int | str | None = None
     limit: float | int | str | None = None
-    count: int | None = Field(default=None, ge=0)
+    count: int | None = Field(default=None, ge=0, le=INT64_MAX)
     samples: list[SampleDoc] = Field(default_factory=list, max_length=1000)
 
 
@@ -154,8 +158,8 @@ class ColumnDriftDoc(_Doc):
     effect: str | None = Field(default=None, max_length=100)
     effect_size: float | None = None
     threshold: float | None = None
-    n_reference: int = Field(ge=0)
-    n_current: int = Field(ge=0)
+    n_reference: int = Field(ge=0, le=INT64_MAX)
+    n_current: int = Field(ge=0, le=INT64_MAX)
     route: str = Field(default="raw", max_length=20)
     skipped: bool = False
     note: str | None = Field(default=None, max_length=2000)
@@ -184,8 +188,8 @@ class CheckDoc(_Doc):
     passed: bool
     data: str = Field(default="data", max_length=4096)
     reference: str = Field(default="reference", max_length=4096)
-    rows: int = Field(ge=0)
-    reference_rows: int = Field(ge=0)
+    rows: int = Field(ge=0, le=INT64_MAX)
+    reference_rows: int = Field(ge=0, le=INT64_MAX)
     failures: list[FailureDoc] = Field(max_length=MAX_FAILURES)
     drift: DriftDoc
     notes: list[str] = Field(default_factory=list, max_length=100)
@@ -308,6 +312,13 @@ def _drift_rows(r: CheckRecord) -> dict[str, list[dict[str, Any]]]:
 
 
 KINDS: tuple[RecordKind, ...] = (
-    RecordKind("dataset_profile", ProfileRecord, "dataset_profiles", _profile_row),
-    RecordKind("check_result", CheckRecord, "check_results", _check_row, extra_rows=_drift_rows),
+    RecordKind("dataset_profile", ProfileRecord, "dataset_profiles", _profile_row, times=("time",)),
+    RecordKind(
+        "check_result",
+        CheckRecord,
+        "check_results",
+        _check_row,
+        extra_rows=_drift_rows,
+        times=("time",),
+    ),
 )

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from mlvitals.server.record_values import INT64_MAX, is_plain_name
 from mlvitals.sketches import QuantileSketch
 
 _MAX_NAME = 200
@@ -84,6 +85,8 @@ class _Slow(Exception):
 def _name(value: Any, *, empty: bool = False) -> str:
     if type(value) is not str or len(value) > _MAX_NAME or (not value and not empty):
         raise _Slow
+    if not is_plain_name(value):  # to be trimmed, or refused: the model says which
+        raise _Slow
     return value
 
 
@@ -99,7 +102,7 @@ def _number(value: Any, low: float = 0.0, *, above: bool = False, high: float = 
 
 
 def _count(value: Any, *, above: bool = False) -> int:
-    if type(value) is not int or value < 0 or (above and value == 0):
+    if type(value) is not int or value < 0 or (above and value == 0) or value > INT64_MAX:
         raise _Slow
     return value
 
@@ -139,6 +142,8 @@ def window_row(record: dict[str, Any]) -> dict[str, Any] | None:
         for error_type, n in failures.items():
             _name(error_type)
             errors += _count(n)
+        if errors > INT64_MAX:
+            raise _Slow
         return {
             "service": _name(record["service"]),
             "version": _name(get("version", ""), empty=True),

@@ -7,19 +7,24 @@ of :class:`mlvitals.sketches.QuantileSketch` (``to_dict``/``from_dict``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from mlvitals.server.record_kinds import RecordKind
+from mlvitals.server.record_values import (
+    INT64_MAX,
+    RECORD_CONFIG,
+    Name,
+    OptionalName,
+    check_name,
+)
 from mlvitals.server.serving import fast
-
-Name = Field(min_length=1, max_length=200)
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = RECORD_CONFIG
 
 
 def _check_sketch(value: dict[str, Any]) -> dict[str, Any]:
@@ -31,24 +36,26 @@ def _check_sketch(value: dict[str, Any]) -> dict[str, Any]:
 
 class ServingWindow(_Record):
     kind: Literal["serving_window"]
-    service: str = Name
-    version: str = Field(default="", max_length=200)
-    operation: str = Name
-    instance: str = Name
+    service: Name
+    version: OptionalName = ""
+    operation: Name
+    instance: Name
     start: float = Field(ge=0, description="window start, Unix seconds")
     length: float = Field(gt=0, le=86400, description="window length in seconds")
-    calls: int = Field(ge=0)
-    failures: dict[str, int] = Field(
+    calls: int = Field(ge=0, le=INT64_MAX)
+    failures: dict[str, Annotated[int, Field(le=INT64_MAX)]] = Field(
         default_factory=dict, description="server-side failures by error type"
     )
-    client_errors: int = Field(default=0, ge=0, description="calls answered with a 4xx")
+    client_errors: int = Field(
+        default=0, ge=0, le=INT64_MAX, description="calls answered with a 4xx"
+    )
     latency: dict[str, Any] = Field(description="sketch of call latency in seconds")
     cpu: dict[str, Any] = Field(description="sketch of CPU seconds per call")
     cpu_seconds: float = Field(default=0.0, ge=0)
-    peak_rss_bytes: int | None = Field(default=None, ge=0)
+    peak_rss_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
     gpu_busy_seconds: float | None = Field(default=None, ge=0)
-    gpu_peak_memory_bytes: int | None = Field(default=None, ge=0)
-    peak_in_flight: int = Field(default=0, ge=0)
+    gpu_peak_memory_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    peak_in_flight: int = Field(default=0, ge=0, le=INT64_MAX)
 
     @field_validator("failures")
     @classmethod
@@ -56,8 +63,12 @@ class ServingWindow(_Record):
         for name, count in v.items():
             if not name or len(name) > 200:
                 raise ValueError("error type names must be 1-200 characters")
+            if check_name(name) != name:
+                raise ValueError(f"error type name {name!r} has spaces around it")
             if count < 0:
                 raise ValueError(f"failure count for {name!r} is negative")
+        if sum(v.values()) > INT64_MAX:
+            raise ValueError("failure counts add up to more than a 64-bit integer holds")
         return v
 
     @field_validator("latency", "cpu")
@@ -89,32 +100,35 @@ def _window_row(r: ServingWindow) -> dict[str, Any]:
 
 
 class GpuReading(_Record):
-    index: int = Field(ge=0)
+    index: int = Field(ge=0, le=INT64_MAX)
     name: str = Field(default="", max_length=200)
     utilization: float | None = Field(default=None, ge=0, le=1, description="busy fraction")
-    memory_used_bytes: int | None = Field(default=None, ge=0)
-    memory_total_bytes: int | None = Field(default=None, ge=0)
+    memory_used_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    memory_total_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
     process_utilization: float | None = Field(default=None, ge=0, le=1)
-    process_memory_bytes: int | None = Field(default=None, ge=0)
+    process_memory_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
 
 
 class InstanceSample(_Record):
     kind: Literal["instance_sample"]
-    service: str = Name
-    version: str = Field(default="", max_length=200)
-    instance: str = Name
+    service: Name
+    version: OptionalName = ""
+    instance: Name
     time: float = Field(ge=0)
     process_start: float | None = Field(default=None, ge=0)
     cpu_percent: float | None = Field(default=None, ge=0)
-    rss_bytes: int | None = Field(default=None, ge=0)
-    host_memory_used_bytes: int | None = Field(default=None, ge=0)
-    host_memory_total_bytes: int | None = Field(default=None, ge=0)
-    open_fds: int | None = Field(default=None, ge=0)
+    rss_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    host_memory_used_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    host_memory_total_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    open_fds: int | None = Field(default=None, ge=0, le=INT64_MAX)
     cpu_cores_allocated: float | None = Field(
         default=None, gt=0, description="CPU cores this instance may use (cgroup quota or host)"
     )
     memory_allocated_bytes: int | None = Field(
-        default=None, gt=0, description="memory limit of this instance (cgroup limit or host)"
+        default=None,
+        gt=0,
+        le=INT64_MAX,
+        description="memory limit of this instance (cgroup limit or host)",
     )
     gpus: list[GpuReading] = Field(default_factory=list, max_length=64)
     stopped: bool = Field(
@@ -144,7 +158,12 @@ def _sample_row(r: InstanceSample) -> dict[str, Any]:
 
 KINDS: tuple[RecordKind, ...] = (
     RecordKind(
-        "serving_window", ServingWindow, "serving_windows", _window_row, fast_row=fast.window_row
+        "serving_window",
+        ServingWindow,
+        "serving_windows",
+        _window_row,
+        fast_row=fast.window_row,
+        times=("start",),
     ),
     RecordKind(
         "instance_sample",
@@ -152,5 +171,6 @@ KINDS: tuple[RecordKind, ...] = (
         "instance_samples",
         _sample_row,
         fast_row=fast.instance_row,
+        times=("time",),
     ),
 )

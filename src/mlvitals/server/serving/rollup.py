@@ -20,6 +20,9 @@ from mlvitals.store import Store
 
 RESOLUTIONS = (60, 3600)
 _CHUNK = 6 * 3600.0
+BACKFILL = 400 * 86400.0
+"""How far back the first pass reaches: older windows (beyond every default retention, or
+stored with a wild time) are left out rather than walked to chunk by chunk."""
 _KEY = ("service", "version", "operation", "instance")
 _COLUMNS = (
     "resolution, service, version, operation, instance, start, calls, errors, client_errors,"
@@ -63,7 +66,9 @@ def roll_up(store: Store, now: float, *, late_seconds: float = 7200.0) -> dict[i
         state = states.get(res)
         current = float(math.floor(now / res) * res)
         if state is None:
-            first = store.fetch("SELECT MIN(start) AS m FROM serving_windows")[0]["m"]
+            first = store.fetch(
+                "SELECT MIN(start) AS m FROM serving_windows WHERE start >= ?", (now - BACKFILL,)
+            )[0]["m"]
             if first is None:
                 continue
             begin = float(math.floor(float(first) / res) * res)

@@ -6,12 +6,15 @@
 '2 min ago'
 >>> utc(0.0)
 '1970-01-01 00:00:00 UTC'
+>>> utc(1e12)  # a time no calendar here can show: a page still renders
+'1e+12 (out of range)'
 >>> str(inline_code("run `mlvitals serve` <now>"))
 'run <code>mlvitals serve</code> &lt;now&gt;'
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
@@ -24,10 +27,28 @@ def count(value: int | float | None) -> str:
     return f"{round(value):,}"
 
 
+def to_datetime(when: float) -> datetime | None:
+    """A Unix time as an aware UTC datetime; None when the calendar cannot hold it.
+
+    A database may hold any number (rows written by an older server, or by another tool):
+    a page shows such a time as out of range instead of failing.
+    """
+    try:
+        return datetime.fromtimestamp(when, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def out_of_range(when: float) -> str:
+    return f"{when:.4g} (out of range)"
+
+
 def ago(then: float | None, now: float) -> str:
     """How long before ``now`` the Unix time ``then`` was, in the largest sensible unit."""
     if then is None:
         return "never"
+    if not math.isfinite(then):
+        return out_of_range(then)
     seconds = max(0.0, now - then)
     if seconds < 60:
         return "just now"
@@ -43,14 +64,14 @@ def utc(when: float | None) -> str:
     """A Unix time as ``YYYY-MM-DD HH:MM:SS UTC``."""
     if when is None:
         return "—"
-    return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    moment = to_datetime(when)
+    return out_of_range(when) if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def iso(when: float | None) -> str:
     """A Unix time as an ISO 8601 string, for ``<time datetime=...>``."""
-    if when is None:
-        return ""
-    return datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
+    moment = None if when is None else to_datetime(when)
+    return "" if moment is None else moment.isoformat(timespec="seconds")
 
 
 def inline_code(text: str) -> Markup:
