@@ -10,11 +10,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mlvitals.quality.sources import Source
+from mlvitals.extras import require_extra
+
+if TYPE_CHECKING:
+    from mlvitals.quality.sources import Source
 
 # Inputs at least this large get a progress bar on stderr.
 PROGRESS_MIN_BYTES = 64 << 20
@@ -142,6 +145,7 @@ def profile_cmd(
       mlvitals profile today.parquet --server http://127.0.0.1:8765 --dataset features
     """
     _check_target(server, dataset)
+    require_extra("quality", "mlvitals profile")
     from mlvitals.quality.checking import load_profile
     from mlvitals.quality.profiling import profile
     from mlvitals.quality.sources import open_source
@@ -211,6 +215,7 @@ def check_cmd(
           --token T --dataset features
     """
     _check_target(server, dataset)
+    require_extra("quality", "mlvitals check")
     from mlvitals.quality.checking import check
     from mlvitals.quality.drift.config import load_policy
     from mlvitals.quality.sources import open_source
@@ -271,6 +276,7 @@ def schema_infer(data: str, output: str | None, fmt: str | None) -> None:
     Example:
       mlvitals schema infer data/train.parquet -o schema.yaml
     """
+    require_extra("quality", "mlvitals schema infer")
     from mlvitals.quality.checking import load_profile
     from mlvitals.quality.profiling import profile
     from mlvitals.quality.schema import infer_schema
