@@ -6,7 +6,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS := server,postgres,demo,dev
+EXTRAS := all,demo,dev
 
 .PHONY: install demo serve test lint typecheck pytest fmt bench lock clean
 
@@ -54,7 +54,7 @@ bench: $(STAMP)
 lock:
 	rm -rf /tmp/mlvitals-lock && $(PYTHON) -m venv /tmp/mlvitals-lock
 	/tmp/mlvitals-lock/bin/python -m pip install --quiet --upgrade pip
-	/tmp/mlvitals-lock/bin/python -m pip install --quiet -e '.[$(EXTRAS),gpu,dask]'
+	/tmp/mlvitals-lock/bin/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	/tmp/mlvitals-lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean:

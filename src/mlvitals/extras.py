@@ -7,9 +7,11 @@ mlvitals serve needs the [server] extra (No module named 'fastapi'): pip install
 
 from __future__ import annotations
 
+import importlib
+
 from mlvitals.errors import MissingExtra
 
-EXTRAS = ("quality", "server", "postgres", "gpu", "dask", "all")
+EXTRAS = ("quality", "server", "postgres", "gpu", "dask", "demo", "all")
 
 
 def missing_extra(extra: str, feature: str, cause: BaseException | None = None) -> MissingExtra:
@@ -20,3 +22,23 @@ def missing_extra(extra: str, feature: str, cause: BaseException | None = None) 
     return MissingExtra(
         f"{feature} needs the [{extra}] extra{why}: pip install 'mlvitals[{extra}]'"
     )
+
+
+# What a command imports from each extra: enough to tell whether the extra is installed.
+MODULES = {
+    "quality": ("pyarrow", "scipy", "datasketches"),
+    "server": ("fastapi", "starlette", "pydantic", "uvicorn", "jinja2", "pyarrow", "scipy"),
+    "demo": ("sklearn",),
+}
+
+
+def require_extra(extra: str, feature: str) -> None:
+    """Raise :func:`missing_extra` unless the modules the ``extra`` installs import.
+
+    >>> require_extra("quality", "mlvitals check")  # nothing happens when installed
+    """
+    for name in MODULES.get(extra, ()):
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise missing_extra(extra, feature, exc) from None

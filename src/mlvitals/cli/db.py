@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from mlvitals.cli.options import setting_options, settings_from
+from mlvitals.extras import require_extra
 
 
 @click.group()
@@ -18,6 +19,7 @@ def db() -> None:
 @setting_options("db")
 def upgrade(**options: Any) -> None:
     """Apply pending schema migrations and print the schema version."""
+    require_extra("server", "mlvitals db upgrade")
     from mlvitals.server.areas import MIGRATIONS
     from mlvitals.server.database import open_database
 

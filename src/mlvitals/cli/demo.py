@@ -3,44 +3,16 @@ staged incidents (see ``docs/demo.md``)."""
 
 from __future__ import annotations
 
-import logging
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
-import uvicorn
 
 from mlvitals.cli.options import Duration, setting_options, settings_from
-
-
-class _DemoServer(uvicorn.Server):
-    """The demo's server: on Ctrl-C (or SIGTERM) the workload stops first, shipping its last
-    records while the server still listens; a second signal stops at once."""
-
-    def __init__(self, config: uvicorn.Config, stop_workload: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._stop_workload = stop_workload
-        self._stopping = threading.Event()
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self._stopping.is_set():
-            super().handle_exit(sig, frame)
-            return
-        self._stopping.set()
-        threading.Thread(target=self.finish, name="mlvitals-demo-stop", daemon=True).start()
-
-    def finish(self) -> None:
-        self._stopping.set()
-        self._stop_workload()
-        # The alert loop's last evaluation may still be reading when the store closes at
-        # shutdown; what it logs then says nothing about the demo.
-        logging.getLogger("mlvitals.server.alerts").setLevel(logging.CRITICAL)
-        self.should_exit = True
+from mlvitals.extras import require_extra
 
 
 @click.command()
@@ -74,6 +46,9 @@ def demo(duration: float | None, directory: str | None, pace: float, **options: 
     burst, a late run, a latency regression, a short extract, a drifted batch, a stopped
     instance, a retraining broken by a dependency upgrade, a budget near its limit), each
     raising its alert. Prints the dashboard URL, then the timeline as it happens."""
+    require_extra("server", "mlvitals demo")
+    require_extra("demo", "mlvitals demo")
+    from mlvitals.cli.demo_server import DemoServer
     from mlvitals.demo import configs
     from mlvitals.demo.scenario import Demo
     from mlvitals.demo.timing import Timing
@@ -90,7 +65,7 @@ def demo(duration: float | None, directory: str | None, pace: float, **options: 
     settings = settings_from({**options, **files.settings(timing)})
     url = f"http://{settings.host}:{settings.port}"
     scenario = Demo(url, files, timing, echo=click.echo)
-    server = _DemoServer(build_server(settings).config, scenario.stop)
+    server = DemoServer(build_server(settings).config, scenario.stop)
 
     def run_scenario() -> None:
         try:

@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mlvitals.quality.sources import Source
+from mlvitals.extras import require_extra
+
+if TYPE_CHECKING:
+    from mlvitals.quality.sources import Source
 
 if TYPE_CHECKING:
     from mlvitals.quality.drift.config import FailOn
@@ -147,6 +150,7 @@ def profile_cmd(
       mlvitals profile today.parquet --server http://127.0.0.1:8765 --dataset features
     """
     _check_target(server, dataset)
+    require_extra("quality", "mlvitals profile")
     from mlvitals.quality.checking import load_profile
     from mlvitals.quality.profiling import profile
     from mlvitals.quality.sources import open_source
@@ -229,6 +233,7 @@ def check_cmd(
           --token T --dataset features
     """
     _check_target(server, dataset)
+    require_extra("quality", "mlvitals check")
     from mlvitals.quality.checking import check
     from mlvitals.quality.drift.config import DriftPolicy, load_policy
     from mlvitals.quality.sources import open_source
@@ -292,6 +297,7 @@ def schema_infer(data: str, output: str | None, fmt: str | None) -> None:
     Example:
       mlvitals schema infer data/train.parquet -o schema.yaml
     """
+    require_extra("quality", "mlvitals schema infer")
     from mlvitals.quality.checking import load_profile
     from mlvitals.quality.profiling import profile
     from mlvitals.quality.schema import infer_schema

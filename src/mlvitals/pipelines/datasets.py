@@ -162,8 +162,10 @@ def _paths(files: list[Path], name: str, want_rows: bool) -> DatasetRef:
 
 def _file_schema(path: Path, kind: str) -> tuple[tuple[str, str | None], ...] | None:
     if kind == "parquet":
-        import pyarrow.parquet as pq
-
+        try:  # the [quality] extra; without it a Parquet file's schema is unknown
+            import pyarrow.parquet as pq
+        except ImportError:
+            return None
         try:
             arrow = pq.read_schema(path)
         except Exception:

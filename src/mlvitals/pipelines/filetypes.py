@@ -128,8 +128,10 @@ def count_rows(path: Path, file_type: str) -> int | None:
     rows: the price of streaming); JSON lines count non-empty lines.
     """
     if file_type == "parquet":
-        import pyarrow.parquet as pq
-
+        try:  # the [quality] extra; without it a Parquet file's rows are unknown
+            import pyarrow.parquet as pq
+        except ImportError:
+            return None
         try:
             rows: int = pq.ParquetFile(path).metadata.num_rows
         except Exception:  # a corrupt footer: say nothing rather than fail the step

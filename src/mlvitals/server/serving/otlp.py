@@ -185,7 +185,37 @@ def windows(payload: Mapping[str, Any], cumulative: Cumulative) -> list[dict[str
                 if point["count"] <= 0:
                     continue
                 records.append(_window(service, version, instance, attrs, point, unit))
-    return records
+    return _merged(records)
+
+
+def _merged(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One window per (service, version, operation, instance) of a request.
+
+    A request holds one point per status code of an operation, and after the first export
+    they all start at the previous export. The store keys windows by (service, version,
+    operation, instance, start) and keeps the first of a key, so these points must become
+    one window (as the SDK's own windows are: failures by status class in one window), or
+    all but one status code would be lost. Keeping the key also makes a retried request
+    (same points, same starts) a no-op instead of a double count.
+    """
+    merged: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for r in records:
+        key = (r["service"], r["version"], r["operation"], r["instance"])
+        into = merged.get(key)
+        if into is None:
+            merged[key] = r
+            continue
+        end = max(into["start"] + into["length"], r["start"] + r["length"])
+        into["start"] = max(min(into["start"], r["start"]), end - MAX_WINDOW)
+        into["length"] = max(end - into["start"], 1e-3)
+        into["calls"] += r["calls"]
+        into["client_errors"] += r["client_errors"]
+        for status, n in r["failures"].items():
+            into["failures"][status] = into["failures"].get(status, 0) + n
+        into["latency"].merge(r["latency"])
+    for r in merged.values():
+        r["latency"] = r["latency"].to_dict(packed=True)
+    return list(merged.values())
 
 
 def _temporality(value: Any) -> int:
@@ -221,7 +251,7 @@ def _window(
         "calls": n,
         "failures": {f"HTTP {status}": n} if status >= 500 else {},
         "client_errors": n if 400 <= status < 500 else 0,
-        "latency": _sketch(point, unit).to_dict(packed=True),
+        "latency": _sketch(point, unit),  # a sketch until _merged packs it
         "cpu": _EMPTY_SKETCH,
     }
 
