@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,11 @@ from mlvitals.server import areas  # a module: the pipelines area imports this o
 from mlvitals.store import Batch
 
 MAX_RECORDS = 100_000
+
+Admit = Callable[[str, Mapping[str, Any]], tuple[str, str] | None]
+"""Asked for each valid record with its kind and row: ``None`` admits it, ``(field, reason)``
+rejects it (a limit of the server, e.g. too many series). Areas own their limits; the
+envelope only asks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +42,14 @@ class Validated:
     batch: Batch
     accepted_by_kind: dict[str, int] = field(default_factory=dict)
     errors: list[RecordError] = field(default_factory=list)
+    over_limit_by_kind: dict[str, int] = field(default_factory=dict)
+    """Valid records that ``admit`` rejected, by kind (also listed in ``errors``)."""
 
 
-def validate_envelope(payload: Any, received_at: float) -> Validated:
+def validate_envelope(payload: Any, received_at: float, admit: Admit | None = None) -> Validated:
     """Check the envelope, then each record; raise :class:`BadRequest` only for the envelope.
+
+    ``admit``, when given, is asked about every valid record and may reject it with a reason.
 
     >>> v = validate_envelope(
     ...     {"batch_id": "6f1c8a7e-8f5e-4d58-9a43-6f3c3b0a5e11", "records": [{"kind": "x"}]},
@@ -69,6 +79,7 @@ def validate_envelope(payload: Any, received_at: float) -> Validated:
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     accepted: dict[str, int] = defaultdict(int)
     errors: list[RecordError] = []
+    over_limit: dict[str, int] = defaultdict(int)
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             errors.append(RecordError(index, None, "", "a record must be a JSON object"))
@@ -81,6 +92,7 @@ def validate_envelope(payload: Any, received_at: float) -> Validated:
             errors.append(RecordError(index, name, "kind", reason))
             continue
         row = spec.fast_row(record) if spec.fast_row is not None else None
+        model = None
         if row is None:
             try:
                 model = spec.model.model_validate(record)
@@ -90,9 +102,15 @@ def validate_envelope(payload: Any, received_at: float) -> Validated:
                     errors.append(RecordError(index, spec.name, loc, err["msg"]))
                 continue
             row = spec.to_row(model)
-            if spec.extra_rows is not None:
-                for table, extra in spec.extra_rows(model).items():
-                    rows[table].extend({**r, "batch_id": batch_id} for r in extra)
+        if admit is not None:
+            refused = admit(spec.name, row)
+            if refused is not None:
+                errors.append(RecordError(index, spec.name, *refused))
+                over_limit[spec.name] += 1
+                continue
+        if model is not None and spec.extra_rows is not None:
+            for table, extra in spec.extra_rows(model).items():
+                rows[table].extend({**r, "batch_id": batch_id} for r in extra)
         row["batch_id"] = batch_id
         rows[spec.table].append(row)
         accepted[spec.name] += 1
@@ -100,4 +118,5 @@ def validate_envelope(payload: Any, received_at: float) -> Validated:
         Batch(batch_id, received_at, dict(rows), rejected=len(records) - sum(accepted.values())),
         dict(accepted),
         errors,
+        dict(over_limit),
     )

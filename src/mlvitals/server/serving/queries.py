@@ -233,3 +233,16 @@ def instance_series(
             }
         )
     return [{"labels": {"instance": k}, "points": v} for k, v in sorted(series.items())]
+
+
+def stored_series(store: Store) -> dict[str, set[tuple[str, str, str]]]:
+    """Each service of the raw data (windows and instance samples) with its series, the
+    ``(operation, version, instance)`` of its stored windows."""
+    out: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+    for row in store.fetch(
+        "SELECT DISTINCT service, operation, version, instance FROM serving_windows"
+    ):
+        out[row["service"]].add((row["operation"], row["version"], row["instance"]))
+    for row in store.fetch("SELECT DISTINCT service FROM instance_samples"):
+        out[row["service"]]  # a service known from its samples alone has no series yet
+    return dict(out)

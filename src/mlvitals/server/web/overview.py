@@ -42,7 +42,7 @@ def ingest_chart(per_minute: Sequence[Mapping[str, Any]], now: float) -> list[di
 def load_overview(app: AppState) -> dict[str, Any]:
     """The overview template's context: :func:`store_summary` and each service's health."""
     now = app.clock()
-    summary = store_summary(app.store, now)
+    summary = {**store_summary(app.store, now), "limits": app.limits()}
     per_minute = summary["ingest_per_minute"]
     services = services_health(app.store, now, down_after=app.settings.down_after)
     for entry in services:
