@@ -70,22 +70,35 @@ def _resolution(step: float) -> int:
 def fetch_rows(store: Store, q: SeriesQuery) -> list[dict[str, Any]]:
     """Window-shaped rows covering ``[start, end)`` from the best source for the step."""
     where, params = _filters(q)
-    res = _resolution(q.step)
+    return _rows(store, where, params, q.start, q.end, q.step)
+
+
+def _rows(
+    store: Store, where: str, params: Sequence[Any], start: float, end: float, step: float
+) -> list[dict[str, Any]]:
+    res = _resolution(step)
     state = rollup_state(store).get(res) if res else None
-    split = q.start if state is None else min(max(state.rolled_until, q.start), q.end)
+    split = start if state is None else min(max(state.rolled_until, start), end)
     rows: list[dict[str, Any]] = []
-    if state is not None and split > q.start:
+    if state is not None and split > start:
         rows += store.fetch(
             f"SELECT * FROM serving_rollups WHERE resolution = ? AND {where}"
             " AND start >= ? AND start < ?",
-            (res, *params, q.start, split),
+            (res, *params, start, split),
         )
-    if split < q.end:
+    if split < end:
         rows += store.fetch(
             f"SELECT * FROM serving_windows WHERE {where} AND start >= ? AND start < ?",
-            (*params, split, q.end),
+            (*params, split, end),
         )
     return rows
+
+
+def _in(services: Sequence[str] | None) -> tuple[str, list[Any]]:
+    """A filter on ``services`` (every service when ``None``)."""
+    if services is None:
+        return "1 = 1", []
+    return f"service IN ({', '.join('?' * len(services))})", list(services)
 
 
 def serving_series(store: Store, q: SeriesQuery) -> list[dict[str, Any]]:
@@ -123,11 +136,12 @@ def serving_total(store: Store, q: SeriesQuery) -> dict[str, Any]:
     return agg.summary(q.span)
 
 
-def _last_seen(store: Store, service: str | None = None) -> list[dict[str, Any]]:
-    """Each (service, instance) with its latest version, when it last reported (``seen``)
-    and whether its latest report is the sample of a clean shutdown (``stopped``)."""
-    where = "WHERE service = ?" if service else ""
-    params: Sequence[Any] = (service,) if service else ()
+def _last_seen(store: Store, services: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Each (service, instance) of ``services`` (default: all) with its latest version, when it
+    last reported (``seen``) and whether its latest report is the sample of a clean shutdown
+    (``stopped``)."""
+    condition, params = _in(services)
+    where = f"WHERE {condition}"
     windows = store.fetch(
         "SELECT service, instance, MAX(version) AS version, MAX(start + length) AS seen,"
         " NULL AS stopped_at"
@@ -159,7 +173,7 @@ def _last_seen(store: Store, service: str | None = None) -> list[dict[str, Any]]
 def instances(store: Store, service: str, now: float, *, down_after: float) -> list[dict[str, Any]]:
     """Each instance of a service with its last report, whether it stopped cleanly, and
     whether it is up (a stopped instance is neither up nor down)."""
-    rows = sorted(_last_seen(store, service), key=lambda r: r["instance"])
+    rows = sorted(_last_seen(store, [service]), key=lambda r: r["instance"])
     return [
         {
             "instance": r["instance"],
@@ -172,22 +186,43 @@ def instances(store: Store, service: str, now: float, *, down_after: float) -> l
     ]
 
 
+def service_names(store: Store) -> list[str]:
+    """Every service of the raw data (windows and instance samples), sorted."""
+    rows = store.fetch(
+        "SELECT DISTINCT service FROM serving_windows"
+        " UNION SELECT DISTINCT service FROM instance_samples"
+    )
+    return sorted(r["service"] for r in rows)
+
+
 def services_health(
-    store: Store, now: float, *, horizon: float = 300.0, down_after: float = 60.0
+    store: Store,
+    now: float,
+    *,
+    horizon: float = 300.0,
+    down_after: float = 60.0,
+    services: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every service with its figures over the last ``horizon`` seconds and its liveness.
+    """Every service (or those of ``services``) with its figures over the last ``horizon``
+    seconds and its liveness, in the same few queries however many services there are.
 
     ``instances`` counts the instances that did not stop cleanly, ``instances_up`` those of
     them that reported in the last ``down_after`` seconds; a service whose instances all
     stopped cleanly is ``stopped``, not down.
     """
+    if services is not None and not services:
+        return []
     seen: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in _last_seen(store):
+    for row in _last_seen(store, services):
         seen[row["service"]].append(row)
+    start, end = now - horizon, now + 1e-6
+    where, params = _in(services)
+    totals: dict[str, WindowAggregate] = defaultdict(WindowAggregate)
+    for row in _rows(store, where, params, start, end, horizon):
+        totals[row["service"]].add_row(row)
     out = []
     for service, rows in sorted(seen.items()):
-        q = SeriesQuery(service, now - horizon, now + 1e-6, horizon)
-        total = serving_total(store, q)
+        total = totals[service].summary(end - start)
         running = [r for r in rows if not r["stopped"]]
         up = [r for r in running if now - r["seen"] <= down_after]
         out.append(
@@ -206,6 +241,23 @@ def services_health(
             }
         )
     return out
+
+
+def services_page(
+    store: Store,
+    now: float,
+    *,
+    limit: int,
+    offset: int = 0,
+    horizon: float = 300.0,
+    down_after: float = 60.0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many services there are, and the health of ``limit`` of them from ``offset`` in
+    name order."""
+    names = service_names(store)
+    page = names[offset : offset + limit]
+    health = services_health(store, now, horizon=horizon, down_after=down_after, services=page)
+    return len(names), health
 
 
 def instance_series(
