@@ -185,3 +185,35 @@ def test_the_guard_holds_its_limit_under_concurrent_batches(store: Store) -> Non
         "max": 100,
         "rejected": 700,
     }
+
+
+def test_otlp_points_over_the_limit_are_reported_as_a_partial_success(
+    make_client: MakeClient, store: Store
+) -> None:
+    client = make_client(clock=lambda: NOW, max_series_per_service=2)
+
+    def point(route: str) -> dict[str, Any]:
+        return {
+            "startTimeUnixNano": str(int((NOW - 10) * 1e9)),
+            "timeUnixNano": str(int(NOW * 1e9)),
+            "count": "5",
+            "sum": 0.5,
+            "explicitBounds": [0.1, 1.0],
+            "bucketCounts": ["3", "2", "0"],
+            "attributes": [
+                {"key": "http.request.method", "value": {"stringValue": "GET"}},
+                {"key": "http.route", "value": {"stringValue": route}},
+            ],
+        }
+
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "web"}}]}
+    histogram = {"aggregationTemporality": 1, "dataPoints": [point(r) for r in ("/a", "/b", "/c")]}
+    metric = {"name": "http.server.request.duration", "unit": "s", "histogram": histogram}
+    body = {"resourceMetrics": [{"resource": resource, "scopeMetrics": [{"metrics": [metric]}]}]}
+    reply = client.post("/v1/metrics", json=body)
+    assert reply.status_code == 200, reply.text
+    partial = reply.json()["partialSuccess"]
+    assert partial["rejectedDataPoints"] == 1
+    assert "'GET /c'" in partial["errorMessage"]
+    rows = store.fetch("SELECT operation FROM serving_windows WHERE service = 'web'")
+    assert sorted(r["operation"] for r in rows) == ["GET /a", "GET /b"]

@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from mlvitals.errors import BadRequest
 from mlvitals.server.serving.aggregate import WindowAggregate
 from mlvitals.server.serving.rollup import RESOLUTIONS, rollup_state
+from mlvitals.sketches.dense import DenseSketch
 from mlvitals.store import Store
 
 GROUPS = ("version", "operation", "instance")
@@ -74,7 +77,13 @@ def fetch_rows(store: Store, q: SeriesQuery) -> list[dict[str, Any]]:
 
 
 def _rows(
-    store: Store, where: str, params: Sequence[Any], start: float, end: float, step: float
+    store: Store,
+    where: str,
+    params: Sequence[Any],
+    start: float,
+    end: float,
+    step: float,
+    columns: str = "*",
 ) -> list[dict[str, Any]]:
     res = _resolution(step)
     state = rollup_state(store).get(res) if res else None
@@ -82,13 +91,13 @@ def _rows(
     rows: list[dict[str, Any]] = []
     if state is not None and split > start:
         rows += store.fetch(
-            f"SELECT * FROM serving_rollups WHERE resolution = ? AND {where}"
+            f"SELECT {columns} FROM serving_rollups WHERE resolution = ? AND {where}"
             " AND start >= ? AND start < ?",
             (res, *params, start, split),
         )
     if split < end:
         rows += store.fetch(
-            f"SELECT * FROM serving_windows WHERE {where} AND start >= ? AND start < ?",
+            f"SELECT {columns} FROM serving_windows WHERE {where} AND start >= ? AND start < ?",
             (*params, split, end),
         )
     return rows
@@ -186,6 +195,33 @@ def instances(store: Store, service: str, now: float, *, down_after: float) -> l
     ]
 
 
+_HEALTH_COLUMNS = "service, calls, errors, latency"
+
+
+@dataclass
+class _Health:
+    """The figures of the services list, as :class:`WindowAggregate` computes them."""
+
+    calls: int = 0
+    errors: int = 0
+    latency: DenseSketch = field(default_factory=DenseSketch)
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        self.calls += int(row["calls"])
+        self.errors += int(row["errors"])
+        self.latency.add_dict(orjson.loads(row["latency"]))
+
+    def summary(self, seconds: float) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "calls_per_second": self.calls / seconds,
+            "error_rate": self.errors / self.calls if self.calls else None,
+            "latency_p99": (
+                self.latency.to_sketch().quantile(0.99) if self.latency.count > 0 else None
+            ),
+        }
+
+
 def service_names(store: Store) -> list[str]:
     """Every service of the raw data (windows and instance samples), sorted."""
     rows = store.fetch(
@@ -217,8 +253,9 @@ def services_health(
         seen[row["service"]].append(row)
     start, end = now - horizon, now + 1e-6
     where, params = _in(services)
-    totals: dict[str, WindowAggregate] = defaultdict(WindowAggregate)
-    for row in _rows(store, where, params, start, end, horizon):
+    # Only what the list shows: counts and the latency sketch (not CPU, failures, memory).
+    totals: dict[str, _Health] = defaultdict(_Health)
+    for row in _rows(store, where, params, start, end, horizon, _HEALTH_COLUMNS):
         totals[row["service"]].add_row(row)
     out = []
     for service, rows in sorted(seen.items()):
