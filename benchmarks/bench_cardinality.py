@@ -3,7 +3,8 @@
 Stores ``--services`` services with ``--series`` serving series in all (operations x
 instances per service, a few recent 10 s windows each) through ``POST /api/v1/ingest`` of a
 real ``mlvitals serve``, then times a ``/metrics`` scrape, ``/healthz`` while scrapes run,
-the services page and ``GET /api/v1/services``.
+the services page and ``GET /api/v1/services`` (each also as a ratio to ``/healthz`` alone
+in the same run, for a loaded machine).
 
     .venv/bin/python -m benchmarks.bench_cardinality [--services 1000] [--series 20000]
 """
@@ -100,11 +101,14 @@ def run(backend: str, services: int, series: int, rounds: int) -> list[tuple[str
                 f" ({accepted:,} accepted, {rejected:,} rejected)",
             )
         )
+        alone, _ = timed(c, "/healthz", 40)
+        base = statistics.median(alone)
+        rows.append(("/healthz alone (the baseline)", spread(alone)))
         m, size = timed(c, "/metrics", rounds)
         rows.append(
             (
                 "/metrics",
-                f"{spread(m)}, {size / 1e6:.1f} MB",
+                f"{spread(m)}, {size / 1e6:.1f} MB, p50 {statistics.median(m) / base:,.0f}x",
             )
         )
         stop = threading.Event()
@@ -124,21 +128,22 @@ def run(backend: str, services: int, series: int, rounds: int) -> list[tuple[str
         rows.append(
             (
                 "/healthz during scrapes",
-                f"p50 {statistics.median(h) * 1e3:,.1f} ms, max {max(h) * 1e3:,.1f} ms",
+                f"{spread(h)}, p50 {statistics.median(h) / base:,.1f}x the baseline",
             )
         )
         p, _ = timed(c, "/services", rounds)
         rows.append(
             (
                 "services page",
-                f"p50 {statistics.median(p) * 1e3:,.0f} ms, max {max(p) * 1e3:,.0f} ms",
+                f"{spread(p)}, p50 {statistics.median(p) / base:,.0f}x the baseline",
             )
         )
         a, size = timed(c, "/api/v1/services", rounds)
         rows.append(
             (
                 "GET /api/v1/services",
-                f"{spread(a)}, {size / 1e3:,.0f} kB",
+                f"{spread(a)}, {size / 1e3:,.0f} kB, p50 {statistics.median(a) / base:,.0f}x"
+                f" the baseline",
             )
         )
     return rows

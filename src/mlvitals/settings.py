@@ -188,6 +188,22 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_positive_float,
     ),
     Setting(
+        "max_services",
+        1000,
+        "Most model services the server accepts serving records of; records of a new service "
+        "past it are rejected with the reason in the ingest reply. Counted per server process "
+        "from the stored raw windows and samples, so approximate with several workers.",
+        _parse_positive_int,
+    ),
+    Setting(
+        "max_series_per_service",
+        1000,
+        "Most serving series (operation x version x instance) one service may have; windows "
+        "of a new series past it are rejected with the reason in the ingest reply. Per server "
+        "process, approximate with several workers; retention frees slots.",
+        _parse_positive_int,
+    ),
+    Setting(
         "rate_card",
         "",
         "YAML cost configuration: currency, rates with effective dates, allocations, storage "
@@ -275,6 +291,8 @@ class Settings:
     retention_raw_days: float = 8.0
     retention_minute_days: float = 35.0
     retention_hour_days: float = 400.0
+    max_services: int = 1000
+    max_series_per_service: int = 1000
     rate_card: str = ""
     budgets_file: str = ""
     run_id: str = ""

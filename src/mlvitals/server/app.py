@@ -70,7 +70,12 @@ def create_app(
             texts = tuple(
                 make(active, settings, clock) for area in AREAS for make in area.expositions
             )
-            app.state.mlvitals = AppState(settings, active, metrics, tokens, clock, exports=texts)
+            admissions = tuple(
+                make(active, settings, clock) for area in AREAS for make in area.admissions
+            )
+            app.state.mlvitals = AppState(
+                settings, active, metrics, tokens, clock, exports=texts, admissions=admissions
+            )
             for area in AREAS:
                 for export in area.exports:
                     metrics.registry.register(export(active, settings, clock))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from fastapi import APIRouter
 from prometheus_client.registry import Collector
@@ -28,6 +29,22 @@ Exposition = Callable[[Store, Settings, Callable[[], float]], Callable[[], bytes
 for a collector's per-sample objects (the serving fleet)."""
 
 
+class Admission(Protocol):
+    """An area's limits on what ingest stores (``server/<area>/cardinality.py``)."""
+
+    def admit(self, kind: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
+        """``None`` admits a valid record's row, ``(field, reason)`` rejects it."""
+        ...
+
+    def usage(self) -> list[dict[str, Any]]:
+        """Each limit: ``{"limit", "used", "max", "rejected"}``, for the summary."""
+        ...
+
+
+MakeAdmission = Callable[[Store, Settings, Callable[[], float]], Admission]
+"""Builds an area's admission from the store, the settings and the clock."""
+
+
 @dataclass(frozen=True, slots=True)
 class Area:
     """One area of the server.
@@ -35,7 +52,8 @@ class Area:
     ``api`` routers answer JSON under ``/api/v1``; ``pages`` routers answer the dashboard's
     HTML pages; ``signals`` maps a rule kind to the function that reads its data;
     ``exports`` build its collectors of the server's ``/metrics`` and ``expositions`` the
-    functions that write the rest of its ``/metrics`` text.
+    functions that write the rest of its ``/metrics`` text; ``admissions`` build its limits
+    on ingested records.
     """
 
     name: str
@@ -46,3 +64,4 @@ class Area:
     signals: Mapping[str, Signal] = field(default_factory=dict)
     exports: tuple[Export, ...] = ()
     expositions: tuple[Exposition, ...] = ()
+    admissions: tuple[MakeAdmission, ...] = ()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
@@ -12,6 +13,9 @@ from mlvitals.server.auth import COOKIE, TokenTable
 from mlvitals.server.metrics import ServerMetrics
 from mlvitals.settings import Settings
 from mlvitals.store import Store
+
+if TYPE_CHECKING:
+    from mlvitals.server.area import Admission
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +27,20 @@ class AppState:
     clock: Callable[[], float]
     exports: tuple[Callable[[], bytes], ...] = field(default=())
     """Text expositions appended to the server's own metrics on ``/metrics``."""
+    admissions: tuple[Admission, ...] = field(default=())
+    """The areas' limits on ingested records (cardinality)."""
+
+    def admit(self, kind: str, row: Any) -> tuple[str, str] | None:
+        """Ask every area's admission about a valid record; the first refusal wins."""
+        for admission in self.admissions:
+            refused = admission.admit(kind, row)
+            if refused is not None:
+                return refused
+        return None
+
+    def limits(self) -> list[dict[str, Any]]:
+        """Every limit on ingested records, with its use (for the summary)."""
+        return [entry for admission in self.admissions for entry in admission.usage()]
 
 
 def state(request: Request) -> AppState:

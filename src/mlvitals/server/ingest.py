@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,11 @@ from mlvitals.settings import Settings
 from mlvitals.store import Batch
 
 MAX_RECORDS = 100_000
+
+Admit = Callable[[str, Mapping[str, Any]], tuple[str, str] | None]
+"""Asked for each valid record with its kind and row: ``None`` admits it, ``(field, reason)``
+rejects it (a limit of the server, e.g. too many series). Areas own their limits; the
+envelope only asks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,8 @@ class Validated:
     batch: Batch
     accepted_by_kind: dict[str, int] = field(default_factory=dict)
     errors: list[RecordError] = field(default_factory=list)
+    over_limit_by_kind: dict[str, int] = field(default_factory=dict)
+    """Valid records that ``admit`` rejected, by kind (also listed in ``errors``)."""
 
 
 def validate_envelope(
@@ -87,6 +94,7 @@ def validate_envelope(
     *,
     times: TimeBounds | None = None,
     check_values: bool = True,
+    admit: Admit | None = None,
 ) -> Validated:
     """Check the envelope, then each record; raise :class:`BadRequest` only for the envelope.
 
@@ -94,6 +102,7 @@ def validate_envelope(
     ``check_values`` false skips looking for unstorable values (NUL, lone surrogates,
     integers past 64 bits): the caller knows the body holds none
     (:func:`~mlvitals.server.record_values.may_be_unstorable`).
+    ``admit``, when given, is asked about every valid record and may reject it with a reason.
 
     >>> v = validate_envelope(
     ...     {"batch_id": "6f1c8a7e-8f5e-4d58-9a43-6f3c3b0a5e11", "records": [{"kind": "x"}]},
@@ -124,6 +133,7 @@ def validate_envelope(
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     accepted: dict[str, int] = defaultdict(int)
     errors: list[RecordError] = []
+    over_limit: dict[str, int] = defaultdict(int)
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             errors.append(RecordError(index, None, "", "a record must be a JSON object"))
@@ -166,6 +176,12 @@ def validate_envelope(
         if late is not None:
             errors.append(late)
             continue
+        if admit is not None:
+            refused = admit(spec.name, row)
+            if refused is not None:
+                errors.append(RecordError(index, spec.name, *refused))
+                over_limit[spec.name] += 1
+                continue
         for table, extra in extra_rows.items():
             rows[table].extend({**r, "batch_id": batch_id} for r in extra)
         row["batch_id"] = batch_id
@@ -175,6 +191,7 @@ def validate_envelope(
         Batch(batch_id, received_at, dict(rows), rejected=len(records) - sum(accepted.values())),
         dict(accepted),
         errors,
+        dict(over_limit),
     )
 
 

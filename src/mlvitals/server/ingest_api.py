@@ -83,11 +83,13 @@ async def ingest(request: Request) -> Response:
     try:
         body = await read_body(request, app.settings.max_body_bytes)
         payload = parse_json(body)
+        admit = app.admit if app.admissions else None
         validated = await run_in_threadpool(
             partial(
                 validate_envelope,
                 times=TimeBounds.of(app.settings),
                 check_values=may_be_unstorable(body),
+                admit=admit,
             ),
             payload,
             app.clock(),
@@ -113,8 +115,12 @@ async def ingest(request: Request) -> Response:
             kind if kind in RECORD_KINDS else "unknown"
             for _, kind in {(e.index, e.kind) for e in validated.errors}
         )
+        bad.subtract(validated.over_limit_by_kind)
         for kind, n in bad.items():
-            app.metrics.records.labels(kind, "rejected").inc(n)
+            if n > 0:
+                app.metrics.records.labels(kind, "rejected").inc(n)
+        for kind, n in validated.over_limit_by_kind.items():
+            app.metrics.records.labels(kind, "over_limit").inc(n)
     accepted = sum(validated.accepted_by_kind.values())
     # The hot path: answered as is, IngestAnswer documents it (tests hold the two together).
     return json_answer(

@@ -42,6 +42,16 @@ class IngestMinute(Answer):
     batches: int
 
 
+class LimitUse(Answer):
+    """A limit on ingested records, in this server process: what is used of it and how many
+    records it rejected since the process started."""
+
+    limit: str
+    used: int
+    max: int
+    rejected: int
+
+
 class Summary(Answer):
     backend: str
     schema_version: int
@@ -50,6 +60,7 @@ class Summary(Answer):
     records: int
     last_ingest: Number | None
     ingest_per_minute: list[IngestMinute]
+    limits: list[LimitUse]
 
 
 @router.get(
@@ -99,7 +110,8 @@ async def metrics(request: Request) -> Response:
 )
 async def summary(request: Request) -> dict[str, Any]:
     app = state(request)
-    return await run_in_threadpool(store_summary, app.store, app.clock())
+    held = await run_in_threadpool(store_summary, app.store, app.clock())
+    return {**held, "limits": await run_in_threadpool(app.limits)}
 
 
 def swagger_dir() -> Path:

@@ -22,7 +22,7 @@ class ServerMetrics:
             registry=reg,
             records=Counter(
                 "mlvitals_server_records",
-                "Ingested records by kind and result (accepted, rejected).",
+                "Ingested records by kind and result (accepted, rejected, over_limit).",
                 ["kind", "result"],
                 registry=reg,
             ),

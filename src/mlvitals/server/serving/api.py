@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from mlvitals.errors import NotFound
+from mlvitals.errors import BadRequest, NotFound
 from mlvitals.server.deps import require, state
 from mlvitals.server.serving.prober import availability
 from mlvitals.server.serving.queries import (
     SeriesQuery,
     instance_series,
     instances,
-    services_health,
+    services_page,
     serving_series,
     serving_total,
 )
@@ -29,6 +29,8 @@ router: APIRouter = APIRouter(
 START = Query(None, description="Unix seconds, 'now' or 'now-6h' (default: end - 1h)")
 END = Query(None, description="Unix seconds or 'now' (default: now)")
 STEP = Query(None, description="seconds or a duration like 5m (default: about 120 points)")
+SERVICES_LIMIT = 500
+SERVICES_MAX_LIMIT = 5000
 
 
 class ServiceHealth(Answer):
@@ -127,15 +129,49 @@ class Probe(Answer):
 
 @router.get(
     "/services",
-    summary="Every service with its health over the last 5 minutes",
+    summary="Services with their health over the last 5 minutes, a page at a time",
     response_model=list[ServiceHealth],
-    responses=errors(),
+    responses=errors(400),
 )
-async def list_services(request: Request) -> list[dict[str, Any]]:
+async def list_services(
+    request: Request,
+    response: Response,
+    limit: str | None = Query(
+        None, description=f"services per page, 1-{SERVICES_MAX_LIMIT} (default {SERVICES_LIMIT})"
+    ),
+    offset: str | None = Query(None, description="services to skip, in name order (default 0)"),
+) -> list[dict[str, Any]]:
+    """Services in name order. ``X-Total-Count`` says how many there are; while more
+    follow, ``Link`` has the next page's URL (``rel="next"``)."""
     app = state(request)
-    return await run_in_threadpool(
-        services_health, app.store, app.clock(), down_after=app.settings.down_after
+    size = _whole("limit", limit, SERVICES_LIMIT, 1, SERVICES_MAX_LIMIT)
+    skip = _whole("offset", offset, 0, 0, None)
+    total, page = await run_in_threadpool(
+        services_page,
+        app.store,
+        app.clock(),
+        limit=size,
+        offset=skip,
+        down_after=app.settings.down_after,
     )
+    response.headers["X-Total-Count"] = str(total)
+    if skip + size < total:
+        after = request.url.include_query_params(limit=size, offset=skip + size)
+        response.headers["Link"] = f'<{after}>; rel="next"'
+    return page
+
+
+def _whole(name: str, raw: str | None, default: int, low: int, high: int | None) -> int:
+    if raw is None:
+        return default
+    allowed = f"from {low} to {high}" if high is not None else f"of at least {low}"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name!r} must be a whole number {allowed}, got {raw[:64]!r}") from None
+    if value < low or (high is not None and value > high):
+        raise BadRequest(f"{name!r} must be a whole number {allowed}, got {value}")
+    return value
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from mlvitals.server.area import Area
 from mlvitals.server.serving import api, otlp, pages, records
+from mlvitals.server.serving.cardinality import CardinalityGuard
 from mlvitals.server.serving.fleet import FleetExport
 from mlvitals.server.serving.liveness import absence_signal, availability_signal
 from mlvitals.server.serving.migrations import MIGRATIONS
@@ -20,4 +21,12 @@ AREA = Area(
         "burn_rate": burn_rate_signal,
     },
     expositions=(lambda store, settings, clock: FleetExport(store, clock).text,),
+    admissions=(
+        lambda store, settings, clock: CardinalityGuard(
+            store,
+            max_services=settings.max_services,
+            max_series=settings.max_series_per_service,
+            clock=clock,
+        ),
+    ),
 )

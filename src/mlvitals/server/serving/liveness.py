@@ -17,7 +17,8 @@ def absence_signal(store: Store, rule: Rule, now: float) -> list[Sample]:
     instances all stopped is not watched."""
     spec = rule.spec
     assert isinstance(spec, AbsenceSpec)
-    rows = [r for r in _last_seen(store, spec.selector.service) if not r["stopped"]]
+    service = spec.selector.service
+    rows = [r for r in _last_seen(store, [service] if service else None) if not r["stopped"]]
     if spec.selector.instance is not None:
         rows = [r for r in rows if r["instance"] == spec.selector.instance]
     seen: dict[tuple[str, ...], float] = {}

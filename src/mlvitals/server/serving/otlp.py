@@ -21,8 +21,10 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -30,7 +32,7 @@ from mlvitals.errors import BadRequest, HTTPError
 from mlvitals.extras import missing_extra
 from mlvitals.server.body import parse_json, read_body
 from mlvitals.server.deps import require, state
-from mlvitals.server.ingest import validate_envelope
+from mlvitals.server.ingest import TimeBounds, validate_envelope
 from mlvitals.server.web.answers import errors
 from mlvitals.sketches import QuantileSketch
 from mlvitals.sketches.from_buckets import from_explicit_buckets, from_exponential_buckets
@@ -305,11 +307,28 @@ async def otlp_metrics(request: Request) -> Response:
     records = windows(payload, holder.otlp_cumulative)
     if records:
         envelope = {"batch_id": str(uuid.uuid4()), "records": records}
-        validated = await run_in_threadpool(validate_envelope, envelope, app.clock())
-        if validated.errors:
+        admit = app.admit if app.admissions else None
+        validated = await run_in_threadpool(
+            partial(validate_envelope, times=TimeBounds.of(app.settings), admit=admit),
+            envelope,
+            app.clock(),
+        )
+        over_limit = sum(validated.over_limit_by_kind.values())
+        if len(validated.errors) > over_limit:
             raise BadRequest(f"OTLP data point not stored: {validated.errors[0].reason}")
         await run_in_threadpool(app.store.write_batch, validated.batch)
-        app.metrics.records.labels("serving_window", "accepted").inc(len(records))
+        app.metrics.records.labels("serving_window", "accepted").inc(len(records) - over_limit)
+        if over_limit:
+            # Over a cardinality limit: the rest is stored, the sender is told what was not.
+            app.metrics.records.labels("serving_window", "over_limit").inc(over_limit)
+            if content_type.startswith("application/json"):
+                refused = {
+                    "rejectedDataPoints": over_limit,
+                    "errorMessage": validated.errors[0].reason,
+                }
+                return Response(
+                    orjson.dumps({"partialSuccess": refused}), media_type="application/json"
+                )
     if content_type.startswith("application/json"):
         return Response(b"{}", media_type="application/json")
     return Response(b"", media_type="application/x-protobuf")

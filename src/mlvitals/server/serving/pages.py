@@ -33,8 +33,8 @@ from mlvitals.server.serving.queries import (
     fetch_rows,
     instance_series,
     instances,
-    services_health,
 )
+from mlvitals.server.serving.queries import services_page as health_page
 from mlvitals.server.serving.view import SPLITS, Filters, collect, operations_table
 from mlvitals.server.timerange import RANGES, time_range
 from mlvitals.server.web import units
@@ -50,6 +50,9 @@ HEALTH_HORIZON = 300.0
 
 PROBES_HORIZON = 86400.0
 """The list page's probe availability covers the last day."""
+
+PAGE_SIZE = 100
+"""Services per page of the list."""
 
 DEFAULT_RANGE = "1h"
 SPLIT_LABELS = {
@@ -126,19 +129,46 @@ class PageQuery:
         return f"{service_path(service)}?{urlencode(params)}"
 
 
-def load_services(app: AppState, base_url: str, probe: str | None = None) -> dict[str, Any]:
-    """The list page: every service's health and every probe's availability over a day,
-    with the alerts about probes; ``probe`` is highlighted."""
+def load_services(
+    app: AppState, base_url: str, probe: str | None = None, number: str | None = None
+) -> dict[str, Any]:
+    """The list page: a page of services' health and every probe's availability over a day,
+    with the alerts about probes; ``probe`` is highlighted.
+
+    ``number`` counts pages from 1; one that is not a number is the first, one past the end
+    the last.
+    """
     now = app.clock()
-    health = services_health(
-        app.store, now, horizon=HEALTH_HORIZON, down_after=app.settings.down_after
+    wanted = int(number) if number is not None and number.isdigit() and int(number) > 0 else 1
+    total, health = health_page(
+        app.store,
+        now,
+        limit=PAGE_SIZE,
+        offset=(wanted - 1) * PAGE_SIZE,
+        horizon=HEALTH_HORIZON,
+        down_after=app.settings.down_after,
     )
+    pages = max(1, -(-total // PAGE_SIZE))
+    if wanted > pages:
+        wanted = pages
+        total, health = health_page(
+            app.store,
+            now,
+            limit=PAGE_SIZE,
+            offset=(wanted - 1) * PAGE_SIZE,
+            horizon=HEALTH_HORIZON,
+            down_after=app.settings.down_after,
+        )
     for entry in health:
         entry["url"] = service_path(entry["service"])
     return {
         "title": "Services",
         "section": _SECTION,
         "services": health,
+        "total": total,
+        "page": wanted,
+        "pages": pages,
+        "first": (wanted - 1) * PAGE_SIZE + 1,
         "probes": availability(app.store, now - PROBES_HORIZON, now),
         "example": ingest_example(base_url, app.tokens.enabled) if not health else "",
         "down_after": app.settings.down_after,
@@ -233,7 +263,8 @@ def load_service(app: AppState, service: str, query: PageQuery) -> dict[str, Any
 async def services_page(request: Request) -> Response:
     base = str(request.base_url)
     probe = request.query_params.get("probe") or None
-    return await page(request, "services.html", lambda app: load_services(app, base, probe))
+    wanted = request.query_params.get("page")
+    return await page(request, "services.html", lambda app: load_services(app, base, probe, wanted))
 
 
 @router.get("/services/{service:path}", name="service")

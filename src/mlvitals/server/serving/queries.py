@@ -11,13 +11,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
+
+import orjson
 
 from mlvitals.errors import BadRequest
 from mlvitals.server.serving.aggregate import WindowAggregate
 from mlvitals.server.serving.rollup import rollup_state
+from mlvitals.sketches.dense import DenseSketch
 from mlvitals.store import Store
 
 GROUPS = ("version", "operation", "instance")
@@ -121,21 +124,41 @@ def fetch_rows(store: Store, q: SeriesQuery, *, by_step: bool = True) -> list[di
     answer exactly (see :func:`plan`) and raw windows elsewhere; ``by_step=False`` when the
     rows are only totalled, so rollup periods may straddle steps."""
     where, params = _filters(q)
+    return _rows(store, where, params, q, by_step=by_step)
+
+
+def _rows(
+    store: Store,
+    where: str,
+    params: Sequence[Any],
+    q: SeriesQuery,
+    *,
+    by_step: bool = True,
+    columns: str = "*",
+) -> list[dict[str, Any]]:
+    """``columns`` of the rows :func:`plan` reads for ``q``'s range, under ``where``."""
     rolled = {res: state.rolled_until for res, state in rollup_state(store).items()}
     rows: list[dict[str, Any]] = []
     for part in plan(q, rolled, by_step=by_step):
         if part.resolution:
             rows += store.fetch(
-                f"SELECT * FROM serving_rollups WHERE resolution = ? AND {where}"
+                f"SELECT {columns} FROM serving_rollups WHERE resolution = ? AND {where}"
                 " AND start >= ? AND start < ?",
                 (part.resolution, *params, part.start, part.end),
             )
         else:
             rows += store.fetch(
-                f"SELECT * FROM serving_windows WHERE {where} AND start >= ? AND start < ?",
+                f"SELECT {columns} FROM serving_windows WHERE {where} AND start >= ? AND start < ?",
                 (*params, part.start, part.end),
             )
     return rows
+
+
+def _in(services: Sequence[str] | None) -> tuple[str, list[Any]]:
+    """A filter on ``services`` (every service when ``None``)."""
+    if services is None:
+        return "1 = 1", []
+    return f"service IN ({', '.join('?' * len(services))})", list(services)
 
 
 def serving_series(store: Store, q: SeriesQuery) -> list[dict[str, Any]]:
@@ -173,11 +196,12 @@ def serving_total(store: Store, q: SeriesQuery) -> dict[str, Any]:
     return agg.summary(q.span)
 
 
-def _last_seen(store: Store, service: str | None = None) -> list[dict[str, Any]]:
-    """Each (service, instance) with its latest version, when it last reported (``seen``)
-    and whether its latest report is the sample of a clean shutdown (``stopped``)."""
-    where = "WHERE service = ?" if service else ""
-    params: Sequence[Any] = (service,) if service else ()
+def _last_seen(store: Store, services: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Each (service, instance) of ``services`` (default: all) with its latest version, when it
+    last reported (``seen``) and whether its latest report is the sample of a clean shutdown
+    (``stopped``)."""
+    condition, params = _in(services)
+    where = f"WHERE {condition}"
     windows = store.fetch(
         "SELECT service, instance, MAX(version) AS version, MAX(start + length) AS seen,"
         " NULL AS stopped_at"
@@ -209,7 +233,7 @@ def _last_seen(store: Store, service: str | None = None) -> list[dict[str, Any]]
 def instances(store: Store, service: str, now: float, *, down_after: float) -> list[dict[str, Any]]:
     """Each instance of a service with its last report, whether it stopped cleanly, and
     whether it is up (a stopped instance is neither up nor down)."""
-    rows = sorted(_last_seen(store, service), key=lambda r: r["instance"])
+    rows = sorted(_last_seen(store, [service]), key=lambda r: r["instance"])
     return [
         {
             "instance": r["instance"],
@@ -222,22 +246,72 @@ def instances(store: Store, service: str, now: float, *, down_after: float) -> l
     ]
 
 
+_HEALTH_COLUMNS = "service, calls, errors, latency"
+
+
+@dataclass
+class _Health:
+    """The figures of the services list, as :class:`WindowAggregate` computes them."""
+
+    calls: int = 0
+    errors: int = 0
+    latency: DenseSketch = field(default_factory=DenseSketch)
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        self.calls += int(row["calls"])
+        self.errors += int(row["errors"])
+        self.latency.add_dict(orjson.loads(row["latency"]))
+
+    def summary(self, seconds: float) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "calls_per_second": self.calls / seconds,
+            "error_rate": self.errors / self.calls if self.calls else None,
+            "latency_p99": (
+                self.latency.to_sketch().quantile(0.99) if self.latency.count > 0 else None
+            ),
+        }
+
+
+def service_names(store: Store) -> list[str]:
+    """Every service of the raw data (windows and instance samples), sorted."""
+    rows = store.fetch(
+        "SELECT DISTINCT service FROM serving_windows"
+        " UNION SELECT DISTINCT service FROM instance_samples"
+    )
+    return sorted(r["service"] for r in rows)
+
+
 def services_health(
-    store: Store, now: float, *, horizon: float = 300.0, down_after: float = 60.0
+    store: Store,
+    now: float,
+    *,
+    horizon: float = 300.0,
+    down_after: float = 60.0,
+    services: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every service with its figures over the last ``horizon`` seconds and its liveness.
+    """Every service (or those of ``services``) with its figures over the last ``horizon``
+    seconds and its liveness, in the same few queries however many services there are.
 
     ``instances`` counts the instances that did not stop cleanly, ``instances_up`` those of
     them that reported in the last ``down_after`` seconds; a service whose instances all
     stopped cleanly is ``stopped``, not down.
     """
+    if services is not None and not services:
+        return []
     seen: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in _last_seen(store):
+    for row in _last_seen(store, services):
         seen[row["service"]].append(row)
+    start, end = now - horizon, now + 1e-6
+    where, params = _in(services)
+    # Only what the list shows: counts and the latency sketch (not CPU, failures, memory).
+    totals: dict[str, _Health] = defaultdict(_Health)
+    q = SeriesQuery("", start, end, horizon)
+    for row in _rows(store, where, params, q, by_step=False, columns=_HEALTH_COLUMNS):
+        totals[row["service"]].add_row(row)
     out = []
     for service, rows in sorted(seen.items()):
-        q = SeriesQuery(service, now - horizon, now + 1e-6, horizon)
-        total = serving_total(store, q)
+        total = totals[service].summary(end - start)
         running = [r for r in rows if not r["stopped"]]
         up = [r for r in running if now - r["seen"] <= down_after]
         out.append(
@@ -256,6 +330,23 @@ def services_health(
             }
         )
     return out
+
+
+def services_page(
+    store: Store,
+    now: float,
+    *,
+    limit: int,
+    offset: int = 0,
+    horizon: float = 300.0,
+    down_after: float = 60.0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many services there are, and the health of ``limit`` of them from ``offset`` in
+    name order."""
+    names = service_names(store)
+    page = names[offset : offset + limit]
+    health = services_health(store, now, horizon=horizon, down_after=down_after, services=page)
+    return len(names), health
 
 
 def instance_series(
@@ -335,3 +426,16 @@ def _change(
         "text": f"{service}: {text}",
         "url": "/services/" + quote(service, safe="") + "?" + urlencode({what: value}),
     }
+
+
+def stored_series(store: Store) -> dict[str, set[tuple[str, str, str]]]:
+    """Each service of the raw data (windows and instance samples) with its series, the
+    ``(operation, version, instance)`` of its stored windows."""
+    out: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+    for row in store.fetch(
+        "SELECT DISTINCT service, operation, version, instance FROM serving_windows"
+    ):
+        out[row["service"]].add((row["operation"], row["version"], row["instance"]))
+    for row in store.fetch("SELECT DISTINCT service FROM instance_samples"):
+        out[row["service"]]  # a service known from its samples alone has no series yet
+    return dict(out)

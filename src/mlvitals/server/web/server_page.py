@@ -35,9 +35,10 @@ def ingest_chart(per_minute: Sequence[Mapping[str, Any]], now: float) -> list[di
 
 
 def load_server(app: AppState) -> dict[str, Any]:
-    """The Server page's context: :func:`store_summary` and the ingest chart."""
+    """The Server page's context: :func:`store_summary`, the cardinality limits of this
+    process and the ingest chart."""
     now = app.clock()
-    summary = store_summary(app.store, now)
+    summary = {**store_summary(app.store, now), "limits": app.limits()}
     per_minute = summary["ingest_per_minute"]
     return {
         "title": "Server",
