@@ -6,7 +6,7 @@ collects them into ``RECORD_KINDS``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,10 @@ class RecordKind:
 
     ``fast_row``, when set, maps a plainly well-formed record straight to its row without
     the model, and returns None for anything else (see :mod:`.fast`).
+
+    ``derived_rows``, when set, maps the rows of one batch's records of this kind to rows
+    of other tables stored with them but not counted as records (``Batch.derived``), e.g.
+    the serving area's marks of the minutes a rollup pass must re-roll.
     """
 
     name: str
@@ -30,3 +34,6 @@ class RecordKind:
     to_row: Callable[[Any], dict[str, Any]]
     extra_rows: Callable[[Any], Mapping[str, list[dict[str, Any]]]] | None = None
     fast_row: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
+    derived_rows: (
+        Callable[[Sequence[dict[str, Any]]], Mapping[str, list[dict[str, Any]]]] | None
+    ) = None

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mlvitals.server.record_kinds import RecordKind
 from mlvitals.server.serving import fast
+from mlvitals.server.serving.rollup import rollup_marks
 
 Name = Field(min_length=1, max_length=200)
 
@@ -144,7 +145,12 @@ def _sample_row(r: InstanceSample) -> dict[str, Any]:
 
 KINDS: tuple[RecordKind, ...] = (
     RecordKind(
-        "serving_window", ServingWindow, "serving_windows", _window_row, fast_row=fast.window_row
+        "serving_window",
+        ServingWindow,
+        "serving_windows",
+        _window_row,
+        fast_row=fast.window_row,
+        derived_rows=rollup_marks,
     ),
     RecordKind(
         "instance_sample",
