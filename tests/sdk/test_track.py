@@ -420,3 +420,31 @@ def test_sampled_cpu_of_a_real_cpu_burning_workload() -> None:
     assert measured >= 20
     assert cpu_seconds == pytest.approx(math.fsum(burnt), rel=0.33)
     m.close()
+
+
+def test_an_operation_called_rarely_beside_a_busy_one_is_measured_every_time(
+    memory: MemoryTransport,
+) -> None:
+    work = Workload(seed=9)
+    m = sampled_monitor(memory, work, cpu_sample_interval=0.005)
+
+    @m.track("busy")
+    def busy() -> None:
+        work.step()
+
+    @m.track("rare")
+    def rare() -> None:
+        work.step()
+
+    for k in range(5_000):
+        busy()
+        if k % 50 == 0:
+            with m.track("rare block"):
+                work.step()
+            rare()
+    m.flush()
+    # Each rare call starts ~50 ms after the last: its operation's own sample takes it.
+    for operation in ("rare", "rare block"):
+        calls, measured, _, _ = totals(memory.windows(operation))
+        assert calls == measured == 100, operation
+    m.close()

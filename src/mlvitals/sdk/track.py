@@ -41,6 +41,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _ERROR_NAMES: dict[type[BaseException], str] = {}
 NAN = math.nan
+_MAX_SPAN_OPERATIONS = 4096
 
 
 def error_type(exc: BaseException) -> str:
@@ -92,10 +93,13 @@ class Probe:
         interval = self.cpu_sample_interval
         if not interval:
             return True
-        if start < self._next_cpu.get(operation, -math.inf):
+        next_cpu = self._next_cpu
+        if start < next_cpu.get(operation, -math.inf):
             return False
+        if len(next_cpu) >= _MAX_SPAN_OPERATIONS:
+            next_cpu.clear()  # names made at run time must not grow it forever
         # Threads may race here and both measure: harmless, each measured call is real.
-        self._next_cpu[operation] = start + interval
+        next_cpu[operation] = start + interval
         return True
 
     def wrap(self, fn: F, operation: str) -> F:
