@@ -4,7 +4,8 @@ All variants wrap the same empty function and run in one process, interleaved ro
 round, so machine noise hits them alike. Each round times N calls of each variant; the
 number reported is the median over rounds of the mean time per call, minus the bare call's.
 
-- mlvitals: ``@monitor.track`` (latency, CPU time, outcome and count per call).
+- mlvitals: ``@monitor.track`` (latency, outcome and count per call; CPU time on a time-based
+  sample, the default), and with ``cpu_sample_interval=0`` (CPU time of every call too).
 - prometheus-client: ``Histogram.time()`` for latency, a second ``Histogram`` for CPU time
   (``time.thread_time``) and ``Counter.inc()``, on pre-bound label children (its fastest use).
 - a floor: the four clock reads alone (``perf_counter`` and ``thread_time``, twice each) that
@@ -39,10 +40,12 @@ async def aempty() -> None:
     pass
 
 
-def mlvitals_variant() -> tuple[Callable[[], Any], Any]:
+def mlvitals_variant(cpu_sample_interval: float | None = None) -> tuple[Callable[[], Any], Any]:
     from mlvitals import Monitor
 
-    monitor = Monitor("bench", background=False, nvml=False)
+    monitor = Monitor(
+        "bench", background=False, nvml=False, cpu_sample_interval=cpu_sample_interval
+    )
     return monitor.track("predict")(empty), monitor
 
 
@@ -134,10 +137,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("opentelemetry").setLevel(logging.CRITICAL)
 
     tracked, monitor = mlvitals_variant()
+    every, every_monitor = mlvitals_variant(cpu_sample_interval=0)
     variants: dict[str, Callable[[], Any]] = {
         "bare call": empty,
         "4 clock reads only (floor)": clocks_only(),
         "mlvitals @monitor.track": tracked,
+        "mlvitals, CPU of every call": every,
         "prometheus-client 2 Histograms + Counter": prometheus_variant(),
         "OpenTelemetry span + Histogram": opentelemetry_variant(),
     }
@@ -155,7 +160,9 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         monitor.collect()
         collector.append((time.perf_counter() - start) / (args.calls + args.calls // 4) * 1e9)
+        every_monitor.collect()
     monitor.close()
+    every_monitor.close()
 
     bare = times["bare call"]
     overhead = {

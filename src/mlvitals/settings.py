@@ -237,6 +237,14 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_server_url,
     ),
     Setting("token", "", "Bearer token a Monitor sends when none is given (ingest scope)."),
+    Setting(
+        "cpu_sample_interval",
+        0.005,
+        "SDK: a tracked call or request has its CPU time measured only if the last measured "
+        "one of its operation started at least this long before (a duration); a window's CPU "
+        "seconds scale the measured calls up to all. 0: measure every call.",
+        parse_duration,
+    ),
     Setting("service", "", "Service name of a Monitor created without one."),
     Setting("version", "", "Service version of a Monitor created without one."),
     Setting(
@@ -300,6 +308,7 @@ class Settings:
     instance: str = ""
     server: str = ""
     token: str = field(default="", repr=False)
+    cpu_sample_interval: float = 0.005
     service: str = ""
     version: str = ""
     rules_file: str = ""

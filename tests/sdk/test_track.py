@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
+import random
 import time
+from typing import Any
 
 import pytest
 
 from mlvitals import Monitor
+from mlvitals.errors import ConfigError
 from mlvitals.sdk import error_type
 from tests.sdk.conftest import MemoryTransport, cpu, latency, validate_wire
 
@@ -248,3 +252,199 @@ def test_calls_after_close_are_discarded(memory: MemoryTransport) -> None:
     assert [w["calls"] for w in memory.windows()] == [1]
     assert f() == 1  # still works, not recorded
     assert m._recorder.take().series == {}
+
+
+# -- CPU measured on a time-based sample ----------------------------------------------------
+
+
+class Workload:
+    """Calls of known cost: each advances a fake wall timer and a fake CPU clock."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.wall = 1_000.0
+        self.cpu = 50.0
+        self.true_cpu = 0.0
+        self.latencies: list[float] = []
+
+    def timer(self) -> float:
+        return self.wall
+
+    def cpu_timer(self) -> float:
+        return self.cpu
+
+    def step(self) -> None:
+        # Independent costs from 0.1 to 2 ms: the sample sees a fair draw of them.
+        cost = self.rng.uniform(0.0001, 0.002)
+        self.wall += cost
+        self.cpu += cost
+        self.true_cpu += cost
+        self.latencies.append(cost)
+
+
+def sampled_monitor(memory: MemoryTransport, work: Workload, **kwargs: Any) -> Monitor:
+    return Monitor(
+        "svc",
+        transport=memory,
+        background=False,
+        nvml=False,
+        timer=work.timer,
+        cpu_timer=work.cpu_timer,
+        **kwargs,
+    )
+
+
+def totals(windows: list[dict[str, Any]]) -> tuple[int, int, float, float]:
+    """Calls, calls whose CPU was measured, estimated CPU seconds, summed latency."""
+    return (
+        sum(w["calls"] for w in windows),
+        sum(cpu(w).count for w in windows),
+        sum(w["cpu_seconds"] for w in windows),
+        sum(latency(w).sum for w in windows),
+    )
+
+
+def test_sync_cpu_is_sampled_in_time_and_scaled_up_to_every_call(memory: MemoryTransport) -> None:
+    work = Workload(seed=7)
+    m = sampled_monitor(memory, work, cpu_sample_interval=0.005)
+
+    @m.track("predict")
+    def predict() -> None:
+        work.step()
+
+    for _ in range(20_000):
+        predict()
+    m.flush()
+    calls, measured, cpu_seconds, latency_sum = totals(memory.windows("predict"))
+    # Counts and latency cover every call, exactly.
+    assert calls == 20_000
+    assert latency_sum == pytest.approx(math.fsum(work.latencies), rel=1e-9)
+    # CPU is read for about one call per 5 ms of wall time (21 s here: ~4,000 of 20,000).
+    assert 2_000 < measured < 8_000
+    # Scaled up, the sample estimates the whole workload's CPU (its error is ~1 % here).
+    assert cpu_seconds == pytest.approx(work.true_cpu, rel=0.1)
+    m.close()
+
+
+def test_async_cpu_is_sampled_in_time_and_scaled_up_to_every_call(
+    memory: MemoryTransport,
+) -> None:
+    work = Workload(seed=11)
+    m = sampled_monitor(memory, work, cpu_sample_interval=0.005)
+
+    @m.track("apredict")
+    async def apredict() -> None:
+        await asyncio.sleep(0)
+        work.step()
+
+    async def run() -> None:
+        for _ in range(5_000):
+            await apredict()
+
+    asyncio.run(run())
+    m.flush()
+    calls, measured, cpu_seconds, latency_sum = totals(memory.windows("apredict"))
+    assert calls == 5_000
+    assert latency_sum == pytest.approx(math.fsum(work.latencies), rel=1e-9)
+    assert 500 < measured < 2_500
+    assert cpu_seconds == pytest.approx(work.true_cpu, rel=0.15)
+    m.close()
+
+
+def test_spans_are_sampled_per_operation(memory: MemoryTransport) -> None:
+    work = Workload(seed=3)
+    m = sampled_monitor(memory, work, cpu_sample_interval=0.005)
+    for _ in range(5_000):
+        with m.track("block"):
+            work.step()
+    m.flush()
+    calls, measured, cpu_seconds, _ = totals(memory.windows("block"))
+    assert calls == 5_000 and 500 < measured < 2_500
+    assert cpu_seconds == pytest.approx(work.true_cpu, rel=0.15)
+    m.close()
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_a_zero_interval_measures_every_call(
+    memory: MemoryTransport, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    work = Workload(seed=5)
+    if how == "environment":
+        monkeypatch.setenv("MLVITALS_CPU_SAMPLE_INTERVAL", "0")
+        m = sampled_monitor(memory, work)
+    else:
+        m = sampled_monitor(memory, work, cpu_sample_interval=0)
+
+    @m.track("predict")
+    def predict() -> None:
+        work.step()
+
+    for _ in range(2_000):
+        predict()
+    m.flush()
+    calls, measured, cpu_seconds, _ = totals(memory.windows("predict"))
+    assert calls == measured == 2_000
+    assert cpu_seconds == pytest.approx(work.true_cpu, rel=0.02)  # the sketch's sum is exact
+    m.close()
+
+
+def test_a_bad_interval_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="cpu_sample_interval"):
+        Monitor("svc", background=False, nvml=False, cpu_sample_interval=-1)
+    monkeypatch.setenv("MLVITALS_CPU_SAMPLE_INTERVAL", "often")
+    with pytest.raises(ConfigError, match="MLVITALS_CPU_SAMPLE_INTERVAL"):
+        Monitor("svc", background=False, nvml=False)
+
+
+def test_sampled_cpu_of_a_real_cpu_burning_workload() -> None:
+    """Real clocks: calls burn 0.2 to 1 ms of this thread's CPU, in random order."""
+    memory = MemoryTransport()
+    m = Monitor("svc", transport=memory, background=False, nvml=False)
+    rng = random.Random(1)
+    burnt: list[float] = []
+
+    @m.track("burner")
+    def burner(seconds: float) -> None:
+        c0 = time.thread_time()
+        burn(seconds)
+        burnt.append(time.thread_time() - c0)
+
+    for _ in range(1_000):
+        burner(rng.uniform(0.0002, 0.001))
+    m.flush()
+    calls, measured, cpu_seconds, _ = totals(memory.windows("burner"))
+    assert calls == 1_000
+    assert measured < calls  # sampled: at most one call per 5 ms is measured
+    # Even a busy machine keeps ~100 measured calls of independent cost: an error far
+    # inside a third.
+    assert measured >= 20
+    assert cpu_seconds == pytest.approx(math.fsum(burnt), rel=0.33)
+    m.close()
+
+
+def test_an_operation_called_rarely_beside_a_busy_one_is_measured_every_time(
+    memory: MemoryTransport,
+) -> None:
+    work = Workload(seed=9)
+    m = sampled_monitor(memory, work, cpu_sample_interval=0.005)
+
+    @m.track("busy")
+    def busy() -> None:
+        work.step()
+
+    @m.track("rare")
+    def rare() -> None:
+        work.step()
+
+    for k in range(5_000):
+        busy()
+        if k % 50 == 0:
+            with m.track("rare block"):
+                work.step()
+            rare()
+    m.flush()
+    # Each rare call starts ~50 ms after the last: its operation's own sample takes it.
+    for operation in ("rare", "rare block"):
+        calls, measured, _, _ = totals(memory.windows(operation))
+        assert calls == measured == 100, operation
+    m.close()

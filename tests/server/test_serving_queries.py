@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import numpy as np
 import pytest
 
+from mlvitals.server.ingest import validate_envelope
 from mlvitals.server.serving.queries import SeriesQuery, serving_series, serving_total
 from mlvitals.server.serving.rollup import Retention, apply_retention, roll_up, rollup_state
 from mlvitals.sketches import QuantileSketch
@@ -43,6 +45,30 @@ def window_row(
         "peak_in_flight": 2,
         "batch_id": "b",
     }
+
+
+def window_record(
+    instance: str, start: float, latencies: np.ndarray, service: str = "svc"
+) -> dict[str, Any]:
+    """The wire form of ``window_row``'s window, as the SDK ships it."""
+    row = window_row(instance, start, latencies)
+    return {
+        "kind": "serving_window",
+        **{k: v for k, v in row.items() if k not in ("batch_id", "errors")},
+        "service": service,
+        "failures": json.loads(row["failures"]),
+        "latency": json.loads(row["latency"]),
+        "cpu": json.loads(row["cpu"]),
+    }
+
+
+def ingest(store: Store, records: list[dict[str, Any]], now: float) -> tuple[int, int]:
+    """Through the ingest path; returns what the reply says: (stored, already_stored)."""
+    envelope = {"batch_id": str(uuid.uuid4()), "records": records}
+    validated = validate_envelope(envelope, now)
+    assert not validated.errors, validated.errors
+    result = store.write_batch(validated.batch)
+    return result.inserted, result.already_stored
 
 
 def assert_within_bound(estimate: float, values: np.ndarray, q: float) -> None:
@@ -119,10 +145,12 @@ def test_rollups_answer_like_raw_and_late_data_is_seen(store: Store) -> None:
     # A window arriving late for an hour that is rolled but not final: the next pass
     # re-rolls that hour, so the rollup includes it.
     late = rng.lognormal(-1, 0.1, 500)
-    store.insert("serving_windows", [window_row("pod-2", T0 + 2 * 3600 + 30, late)])
+    ingest(store, [window_record("pod-2", T0 + 2 * 3600 + 30, late)], now + 30)
     roll_up(store, now + 60, late_seconds=1800)
     last = serving_series(store, SeriesQuery("svc", T0 + 2 * 3600, T0 + 3 * 3600, 3600))
     assert last[0]["points"][0]["calls"] == 360 * 20 + 500
+    minute = serving_series(store, SeriesQuery("svc", T0 + 2 * 3600, T0 + 2 * 3600 + 60, 60))
+    assert minute[0]["points"][0]["calls"] == 6 * 20 + 500
 
 
 def test_retention_deletes_only_what_is_past_its_time(store: Store) -> None:
@@ -154,3 +182,53 @@ def test_bad_queries_are_rejected() -> None:
         SeriesQuery("svc", 0, 1e9, 1)
     with pytest.raises(BadRequest, match="cannot group by"):
         SeriesQuery("svc", 0, 10, 1, group_by=("colour",))
+
+
+def test_a_pass_reads_only_what_arrived_since_the_last(store: Store) -> None:
+    """Windows of two services, ingested minute by minute with a pass after each minute."""
+    rng = np.random.default_rng(5)
+    sent: dict[tuple[str, float], list[np.ndarray]] = {}
+    t = T0
+    written: list[dict[int, int]] = []
+    for minute in range(62):
+        batch = []
+        for service in ("svc", "other"):
+            for k in range(6):
+                values = rng.lognormal(-3, 0.5, 10)
+                start = T0 + 60 * minute + 10 * k
+                sent.setdefault((service, np.floor(start / 3600) * 3600), []).append(values)
+                batch.append(window_record("pod-1", start, values, service=service))
+        t = T0 + 60 * (minute + 1) + 5
+        assert ingest(store, batch, t) == (12, 0)  # marks are not counted as records
+        if minute == 0:
+            assert ingest(store, batch, t) == (0, 12)  # a resend: already stored, not marks
+        written.append(roll_up(store, t))
+    # After the first pass, each pass re-rolls just the minute that completed: one rollup
+    # per service, not the whole late tolerance of two hours.
+    assert all(w[60] == 2 for w in written[1:]), written
+    # Hours are rolled when complete: hour 0 by the pass just after it ended, hour 1 not yet.
+    assert [w[3600] for w in written[1:]].count(2) == 1 and written[-1][3600] == 0
+    hour = serving_series(store, SeriesQuery("other", T0, T0 + 3600, 3600))
+    values = np.concatenate(sent[("other", T0)])
+    assert hour[0]["points"][0]["calls"] == len(values) == 60 * 6 * 10
+    assert_within_bound(hour[0]["points"][0]["latency_p99"], values, 0.99)
+
+
+def test_late_windows_count_until_their_hour_is_final(store: Store) -> None:
+    rng = np.random.default_rng(6)
+    early = rng.lognormal(-3, 0.5, 50)
+    ingest(store, [window_record("pod-1", T0 + 10, early)], T0 + 20)
+    roll_up(store, T0 + 3600 + 5, late_seconds=1800)  # minute and hour 0 rolled
+    # 20 minutes after hour 0 ended: within the tolerance, counted in both rollups.
+    late = rng.lognormal(-1, 0.2, 70)
+    ingest(store, [window_record("pod-2", T0 + 20, late)], T0 + 3600 + 1200)
+    roll_up(store, T0 + 3600 + 1205, late_seconds=1800)
+    for res in (60, 3600):
+        point = serving_series(store, SeriesQuery("svc", T0, T0 + res, res))[0]["points"][0]
+        assert point["calls"] == 120, res
+    # Two hours after it ended, hour 0 is final: a window for it stays raw only.
+    ingest(store, [window_record("pod-3", T0 + 30, late)], T0 + 3 * 3600)
+    roll_up(store, T0 + 3 * 3600 + 5, late_seconds=1800)
+    hour = serving_series(store, SeriesQuery("svc", T0, T0 + 3600, 3600))[0]["points"][0]
+    assert hour["calls"] == 120
+    assert store.fetch("SELECT COUNT(*) AS n FROM serving_rollup_marks")[0]["n"] == 0

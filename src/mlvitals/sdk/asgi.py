@@ -87,7 +87,8 @@ class AsgiMiddleware:
     every request of a service under 200 requests per second, and about 200 per second
     above that (2,000 in a 10-second window). Latency, outcome and counts cover every
     request. A window's CPU seconds are its measured requests' sum scaled up to all of its
-    requests; its CPU sketch holds the measured ones. ``0`` measures every request.
+    requests; its CPU sketch holds the measured ones. ``0`` measures every request; by
+    default the monitor's ``cpu_sample_interval``.
 
     ``metrics_path``: the middleware answers this path (and the path with a trailing slash)
     with the monitor's Prometheus exposition, without passing it to the app or counting it;
@@ -101,10 +102,13 @@ class AsgiMiddleware:
         app: ASGIApp,
         monitor: Any,
         *,
-        cpu_sample_interval: float = CPU_SAMPLE_INTERVAL,
+        cpu_sample_interval: float | None = None,
         metrics_path: str | None = METRICS_PATH,
         exclude: Iterable[str] = (),
     ) -> None:
+        probe: Probe = monitor._probe
+        if cpu_sample_interval is None:
+            cpu_sample_interval = probe.cpu_sample_interval
         if not cpu_sample_interval >= 0:
             raise ValueError(
                 f"cpu_sample_interval must be zero or more seconds, got {cpu_sample_interval}"
@@ -114,7 +118,6 @@ class AsgiMiddleware:
         self._monitor = monitor
         self._metrics_app: ASGIApp | None = None
         monitor._serves()
-        probe: Probe = monitor._probe
         self._timer = probe.timer
         self._cpu_timer = probe.cpu_timer
         self._ok = probe.recorder.ok

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from mlvitals.errors import ConfigError
-from mlvitals.sdk.asgi import CPU_SAMPLE_INTERVAL, ASGIApp, AsgiMiddleware
+from mlvitals.sdk.asgi import ASGIApp, AsgiMiddleware
 from mlvitals.sdk.collector import Collector, CollectorThread, Identity, Records
 from mlvitals.sdk.gpu import GpuSampler
 from mlvitals.sdk.instance import default_instance, instance_from_environment
@@ -78,6 +78,11 @@ class Monitor:
         clock: wall-clock seconds for window boundaries and sample times (``time.time``).
         timer: monotonic seconds for latency (``time.perf_counter``).
         cpu_timer: per-thread CPU seconds (``time.thread_time``).
+        cpu_sample_interval: seconds; a tracked call (or request) has its CPU time measured
+            only if the last measured call of its operation started this long before or more
+            (default: ``MLVITALS_CPU_SAMPLE_INTERVAL``, else 0.005). A window's CPU seconds
+            scale the measured calls up to all of its calls; latency, outcome and count
+            cover every call. ``0`` measures every call.
         transport: where records go (default: :class:`HttpTransport` when ``server`` is set).
         registry: a prometheus-client registry to register the metrics in (default: a
             registry of this monitor's own, ``monitor.prometheus_registry``).
@@ -106,6 +111,7 @@ class Monitor:
         clock: Callable[[], float] = time.time,
         timer: Callable[[], float] = time.perf_counter,
         cpu_timer: Callable[[], float] = time.thread_time,
+        cpu_sample_interval: float | None = None,
         transport: Transport | None = None,
         registry: CollectorRegistry | None = None,
         nvml: Any = None,
@@ -115,7 +121,15 @@ class Monitor:
         flush_timeout_at_exit: float = 3.0,
         serving: bool = False,
     ) -> None:
-        given = resolve({"service": service, "version": version, "server": server, "token": token})
+        given = resolve(
+            {
+                "service": service,
+                "version": version,
+                "server": server,
+                "token": token,
+                "cpu_sample_interval": cpu_sample_interval,
+            }
+        )
         if service is None and not given["service"]:
             raise ConfigError("no service name: pass Monitor('name') or set MLVITALS_SERVICE")
         service, version = str(given["service"]), str(given["version"])
@@ -128,6 +142,11 @@ class Monitor:
             raise ConfigError(f"window must be between 0 and 86400 seconds, got {window}")
         if max_series < 1:
             raise ConfigError(f"max_series must be at least 1, got {max_series}")
+        sample_interval = given["cpu_sample_interval"]
+        if not (isinstance(sample_interval, int | float) and sample_interval >= 0):
+            raise ConfigError(
+                f"cpu_sample_interval must be zero or more seconds, got {sample_interval!r}"
+            )
         if tick <= 0:
             raise ConfigError(f"tick must be a positive number of seconds, got {tick}")
         if server is not None and not server.startswith(("http://", "https://")):
@@ -153,7 +172,7 @@ class Monitor:
         import numpy  # noqa: F401
 
         self._recorder = Recorder(max_series, on_new_thread=self._on_new_thread)
-        self._probe = Probe(self._recorder, timer, cpu_timer)
+        self._probe = Probe(self._recorder, timer, cpu_timer, float(sample_interval))
         self._collector = Collector(
             identity=self._identity(),
             recorder=self._recorder,
@@ -221,15 +240,16 @@ class Monitor:
         self,
         app: ASGIApp,
         *,
-        cpu_sample_interval: float = CPU_SAMPLE_INTERVAL,
+        cpu_sample_interval: float | None = None,
         metrics_path: str | None = METRICS_PATH,
         exclude: Iterable[str] = (),
     ) -> AsgiMiddleware:
         """Wrap an ASGI app (Starlette, FastAPI) to track every HTTP request.
 
-        ``cpu_sample_interval``: see :class:`~mlvitals.sdk.asgi.AsgiMiddleware` (0 measures
-        the CPU time of every request). The middleware answers ``metrics_path`` with the
-        Prometheus exposition; ``exclude``'d paths (health checks) are not counted.
+        ``cpu_sample_interval``: see :class:`~mlvitals.sdk.asgi.AsgiMiddleware` (default: the
+        monitor's; 0 measures the CPU time of every request). The middleware answers
+        ``metrics_path`` with the Prometheus exposition; ``exclude``'d paths (health checks)
+        are not counted.
         """
         return AsgiMiddleware(
             app,

@@ -187,8 +187,20 @@ def validate_envelope(
         row["batch_id"] = batch_id
         rows[spec.table].append(row)
         accepted[spec.name] += 1
+    derived: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for name in accepted:
+        spec = areas.RECORD_KINDS[name]
+        if spec.derived_rows is not None:
+            for table, extra in spec.derived_rows(rows[spec.table]).items():
+                derived[table].extend(extra)
     return Validated(
-        Batch(batch_id, received_at, dict(rows), rejected=len(records) - sum(accepted.values())),
+        Batch(
+            batch_id,
+            received_at,
+            dict(rows),
+            rejected=len(records) - sum(accepted.values()),
+            derived=dict(derived),
+        ),
         dict(accepted),
         errors,
         dict(over_limit),

@@ -6,7 +6,7 @@ collects them into ``RECORD_KINDS``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,9 @@ class RecordKind:
 
     ``times`` names the row's columns (the same names as the record's fields) that hold Unix
     times: the envelope refuses a record whose times are far from the server's clock.
+    ``derived_rows``, when set, maps the rows of one batch's records of this kind to rows
+    of other tables stored with them but not counted as records (``Batch.derived``), e.g.
+    the serving area's marks of the minutes a rollup pass must re-roll.
     """
 
     name: str
@@ -34,3 +37,6 @@ class RecordKind:
     extra_rows: Callable[[Any], Mapping[str, list[dict[str, Any]]]] | None = None
     fast_row: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
     times: tuple[str, ...] = ()
+    derived_rows: (
+        Callable[[Sequence[dict[str, Any]]], Mapping[str, list[dict[str, Any]]]] | None
+    ) = None

@@ -24,12 +24,17 @@ class Batch:
 
     ``rows`` maps a table name to rows with identical keys; a row whose natural key is
     already stored is skipped, so re-sending a record never double-counts.
+
+    ``derived`` maps a table name to rows derived from the records (such as marks of the
+    periods a rollup pass must re-roll): stored in the same transaction, skipped where their
+    key exists, and not counted as records in the result.
     """
 
     batch_id: str
     received_at: float
     rows: Mapping[str, Sequence[Row]] = field(default_factory=dict)
     rejected: int = 0
+    derived: Mapping[str, Sequence[Row]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

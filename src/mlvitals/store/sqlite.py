@@ -242,6 +242,8 @@ class SQLiteStore:
             if cur.rowcount == 0:
                 return BatchResult(batch.batch_id, True, 0, 0)
             inserted = sum(_insert(conn, t, rows) for t, rows in batch.rows.items())
+            for table, rows in batch.derived.items():
+                _insert(conn, table, rows)
             conn.execute(
                 "UPDATE ingest_batches SET inserted = ? WHERE batch_id = ?",
                 (inserted, batch.batch_id),

@@ -51,4 +51,18 @@ MIGRATIONS: list[Migration] = [
         "instance samples say when an instance stopped cleanly",
         ("ALTER TABLE instance_samples ADD COLUMN stopped BIGINT NOT NULL DEFAULT 0",),
     ),
+    Migration(
+        110,
+        "marks of the minutes a rollup pass must re-roll",
+        (
+            """CREATE TABLE serving_rollup_marks (
+                service TEXT NOT NULL,
+                minute DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (service, minute)
+            )""",
+            "CREATE INDEX serving_rollup_marks_minute ON serving_rollup_marks (minute)",
+            # Windows stored before this have no marks: the next pass rolls them all anew.
+            "DELETE FROM rollup_state",
+        ),
+    ),
 ]

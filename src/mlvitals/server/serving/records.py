@@ -21,6 +21,7 @@ from mlvitals.server.record_values import (
     check_name,
 )
 from mlvitals.server.serving import fast
+from mlvitals.server.serving.rollup import rollup_marks
 
 
 class _Record(BaseModel):
@@ -164,6 +165,7 @@ KINDS: tuple[RecordKind, ...] = (
         _window_row,
         fast_row=fast.window_row,
         times=("start",),
+        derived_rows=rollup_marks,
     ),
     RecordKind(
         "instance_sample",
