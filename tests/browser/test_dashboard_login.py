@@ -42,8 +42,11 @@ def test_pages_redirect_to_login_and_work_after_signing_in(
     assert cookie["sameSite"] == "Lax"
     assert page.evaluate("document.cookie") == ""
 
-    # The token server starts empty: the overview and its chart show their empty states.
+    # The token server starts empty: the overview says how to start, and the Server page
+    # and its chart show their empty states.
     page.get_by_role("link", name="Overview", exact=True).click()
+    expect(page.get_by_role("heading", name="How to start")).to_be_visible()
+    page.goto(token_server.url + "/server")
     expect(page.get_by_test_id("records")).to_have_text("0")
     expect(page.get_by_role("heading", name="Nothing recorded yet — how to start")).to_be_visible()
     expect(page.locator("#ingest-per-minute .chart-empty")).to_have_text(
