@@ -71,8 +71,8 @@ def validate(records: list[dict[str, Any]], received_at: float = T0) -> Validate
     return validate_envelope({"batch_id": str(uuid.uuid4()), "records": records}, received_at)
 
 
-def ingest(store: Store, records: list[dict[str, Any]]) -> BatchResult:
+def ingest(store: Store, records: list[dict[str, Any]], received_at: float = T0) -> BatchResult:
     """Validate and store ``records`` as ``POST /api/v1/ingest`` does; all must be valid."""
-    v = validate(records)
+    v = validate(records, received_at)
     assert v.errors == [], v.errors
     return store.write_batch(v.batch)

@@ -115,7 +115,7 @@ def _quality(store: Store) -> tuple[str, str]:
     current, _ = frames()
     check = record("drift", time=NOW - 900, data_bytes=200)
     prof = copy.deepcopy(profile_record(profile(current), dataset="features", time=NOW - 800))
-    ingest(store, [record("good", time=NOW - 3000, data_bytes=100), check, prof])
+    ingest(store, [record("good", time=NOW - 3000, data_bytes=100), check, prof], NOW)
     return str(check["id"]), str(prof["id"])
 
 

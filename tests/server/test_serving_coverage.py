@@ -21,7 +21,7 @@ from mlvitals.server.alerts.evaluator import Evaluator
 from mlvitals.server.alerts.persistence import load_states
 from mlvitals.server.database import open_database
 from mlvitals.server.serving.queries import SeriesQuery, serving_series, serving_total
-from mlvitals.server.serving.rollup import roll_up
+from mlvitals.server.serving.rollup import roll_up, rollup_marks
 from mlvitals.store import Store
 from tests.alerts.helpers import window_row
 from tests.server.conftest import MakeClient
@@ -164,13 +164,14 @@ def layouts(draw: st.DrawFn) -> dict[str, Any]:
 def test_rollups_and_raw_windows_together_read_exactly_the_range(layout: dict[str, Any]) -> None:
     store = open_database(":memory:")
     try:
-        store.insert(
-            "serving_windows",
-            [
-                window_row("svc", "pod", start, [0.01] * (n + 1), n % 3)
-                for start, n in layout["windows"]
-            ],
-        )
+        rows = [
+            window_row("svc", "pod", start, [0.01] * (n + 1), n % 3)
+            for start, n in layout["windows"]
+        ]
+        # As ingest stores them: the windows and the marks of the minutes they touch.
+        store.insert("serving_windows", rows)
+        for table, marks in rollup_marks(rows).items():
+            store.insert(table, marks)
         for t in layout["passes"]:
             roll_up(store, t)
         w = raw(store)

@@ -9,10 +9,10 @@ the complete hours they fall in from the minute rollups; hours that just complet
 rolled from the minute rollups too. So a window that arrives after its minute or hour was
 rolled still counts, and a pass costs what arrived, not how much history there is.
 
-A window is counted while its hour is not final: until ``late_seconds`` after the hour
-ended. One that arrives later is kept raw but missing from the rollups (the documented
-tolerance; its raw neighbours may be past retention by then). The first pass on a database
-(or after the upgrade that added marks) rolls every stored window of the last 400 days.
+A window is counted however late it arrives; ``final_until`` (``late_seconds`` after an
+hour ended) only tells the fleet's ``/metrics`` export which hours it may cache. The first
+pass on a database (or after the upgrade that added marks) rolls every stored window of the
+last 400 days.
 Queries read rollups of whole periods up to ``rolled_until`` and raw windows for partial
 periods and after it (:func:`mlvitals.server.serving.queries.plan`), so they see every window
 that arrived by the last pass; one arriving later is counted from the next pass on.
@@ -106,8 +106,9 @@ def roll_up(store: Store, now: float, *, late_seconds: float = 7200.0) -> dict[i
             return {}
         written = _roll_everything(store, _floor(float(first), 3600), current)
     else:
-        # A mark of an hour that is final is past the tolerance: dropped unrolled.
-        kept = [(s, m) for s, m in marks if m >= final[3600]]
+        # However late a window arrived, its minute and hour are rolled again (a final
+        # hour too: only the fleet's /metrics counters, which cache final hours, miss it).
+        kept = marks
         written = {60: _roll_minutes(store, kept)}
         hours = {(s, _floor(m, 3600)) for s, m in kept}
         done = hour_state.rolled_until
